@@ -1,0 +1,169 @@
+package sfu
+
+import (
+	"testing"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// countingWriter is a webrtc.TrackLocalWriter that keeps what the last write carried.
+type countingWriter struct {
+	n        int
+	last     rtp.Header
+	lastSize int
+}
+
+func (w *countingWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
+	w.n++
+	w.last = *h
+	w.lastSize = len(payload)
+	return h.MarshalSize() + len(payload), nil
+}
+
+func (w *countingWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+func testUpTrack(kind webrtc.RTPCodecType) *UpTrack {
+	t := &UpTrack{owner: "pub", trackID: "pub-" + kind.String(), kind: kind, done: make(chan struct{})}
+	t.out.Store(&fanout{})
+	return t
+}
+
+func boundDown(t *UpTrack, recv ParticipantID, ssrc uint32, pt uint8) (*DownTrack, *countingWriter) {
+	d := newDownTrack(t, recv, true)
+	w := &countingWriter{}
+	d.bind.Store(&binding{ssrc: ssrc, pt: pt, write: w})
+	t.addDown(d)
+	return d, w
+}
+
+// vp8Packet builds an RTP packet whose payload starts a VP8 frame (keyframe or not).
+func vp8Packet(seq uint16, ts uint32, key bool) *rtp.Packet {
+	payload := make([]byte, 1100)
+	payload[0] = 0x10 // S=1, PID=0, no extensions
+	if key {
+		payload[1] = 0x00 // frame tag P=0: keyframe
+	} else {
+		payload[1] = 0x01
+	}
+	return &rtp.Packet{
+		Header:  rtp.Header{Version: 2, PayloadType: 100, SequenceNumber: seq, Timestamp: ts, SSRC: 1234, Marker: true},
+		Payload: payload,
+	}
+}
+
+func TestDownTrackRewritesAndGates(t *testing.T) {
+	up := testUpTrack(webrtc.RTPCodecTypeVideo)
+	d, w := boundDown(up, "r1", 0xabcdef, 96)
+
+	up.forward(vp8Packet(10, 900, false))
+	if w.n != 0 || d.Stats().Dropped != 1 {
+		t.Fatalf("a video down-track must wait for a keyframe: writes=%d stats=%+v", w.n, d.Stats())
+	}
+	up.forward(vp8Packet(11, 1800, true))
+	up.forward(vp8Packet(12, 2700, false))
+	if w.n != 2 {
+		t.Fatalf("writes after keyframe = %d, want 2", w.n)
+	}
+	if w.last.SSRC != 0xabcdef || w.last.PayloadType != 96 || w.last.SequenceNumber != 12 || w.last.Timestamp != 2700 {
+		t.Errorf("rewritten header = %+v", w.last)
+	}
+	if w.last.Extension || len(w.last.Extensions) != 0 {
+		t.Errorf("header extensions must not cross connections: %+v", w.last)
+	}
+	if s := d.Stats(); s.Packets != 2 || s.Bytes == 0 {
+		t.Errorf("stats = %+v", s)
+	}
+
+	up.removeDown(d)
+	up.forward(vp8Packet(13, 3600, true))
+	if w.n != 2 {
+		t.Errorf("a removed down-track still receives packets")
+	}
+}
+
+func TestDownTrackUnboundDropsSilently(t *testing.T) {
+	up := testUpTrack(webrtc.RTPCodecTypeAudio)
+	d := newDownTrack(up, "r1", true)
+	up.addDown(d)
+	up.forward(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: 1}, Payload: []byte{1, 2, 3}})
+	if s := d.Stats(); s.Packets != 0 {
+		t.Errorf("unbound down-track wrote: %+v", s)
+	}
+}
+
+func TestIsVP8Keyframe(t *testing.T) {
+	cases := []struct {
+		name    string
+		payload []byte
+		want    bool
+	}{
+		{"empty", nil, false},
+		{"key, no ext", []byte{0x10, 0x00, 0, 0}, true},
+		{"delta, no ext", []byte{0x10, 0x01}, false},
+		{"not start of partition", []byte{0x00, 0x00}, false},
+		{"key, 15-bit picture id", []byte{0x90, 0x80, 0x81, 0x23, 0x00}, true},
+		{"key, 7-bit picture id", []byte{0x90, 0x80, 0x05, 0x00}, true},
+		{"delta, picture id + tl0 + tid", []byte{0x90, 0xe0, 0x05, 0x01, 0x40, 0x01}, false},
+		{"key, picture id + tl0 + tid", []byte{0x90, 0xe0, 0x05, 0x01, 0x40, 0x00}, true},
+		{"truncated ext", []byte{0x90}, false},
+		{"truncated after picture id", []byte{0x90, 0x80, 0x81, 0x23}, false},
+	}
+	for _, c := range cases {
+		if got := isVP8Keyframe(c.payload); got != c.want {
+			t.Errorf("%s: isVP8Keyframe = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestForwardAllocatesNothing(t *testing.T) {
+	up := testUpTrack(webrtc.RTPCodecTypeVideo)
+	for i := range 3 {
+		boundDown(up, ParticipantID(rune('a'+i)), uint32(i+1), 96)
+	}
+	pkt := vp8Packet(1, 0, true)
+	allocs := testing.AllocsPerRun(1000, func() {
+		pkt.SequenceNumber++
+		up.forward(pkt)
+	})
+	if allocs != 0 {
+		t.Errorf("forwarding allocates %.1f times per packet", allocs)
+	}
+}
+
+// BenchmarkForward measures the SFU's own per-packet work for one published packet reaching
+// three receivers (the reference shape: rep, partner and two silent coaches each get every
+// track of the others), excluding Pion's SRTP and socket write.
+func BenchmarkForward(b *testing.B) {
+	up := testUpTrack(webrtc.RTPCodecTypeVideo)
+	for i := range 3 {
+		boundDown(up, ParticipantID(rune('a'+i)), uint32(i+1), 96)
+	}
+	pkt := vp8Packet(1, 0, true)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(pkt.Payload)))
+	for b.Loop() {
+		pkt.SequenceNumber++
+		up.forward(pkt)
+	}
+}
+
+// BenchmarkReadPath measures unmarshal plus fan-out, what the reader goroutine does per packet.
+func BenchmarkReadPath(b *testing.B) {
+	up := testUpTrack(webrtc.RTPCodecTypeVideo)
+	for i := range 3 {
+		boundDown(up, ParticipantID(rune('a'+i)), uint32(i+1), 96)
+	}
+	raw, err := vp8Packet(1, 0, true).Marshal()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var pkt rtp.Packet
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := pkt.Unmarshal(raw); err != nil {
+			b.Fatal(err)
+		}
+		up.forward(&pkt)
+	}
+}

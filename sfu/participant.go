@@ -1,0 +1,330 @@
+package sfu
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// Conn names one of a participant's two PeerConnections.
+type Conn string
+
+const (
+	ConnUp   Conn = "up"
+	ConnDown Conn = "down"
+)
+
+// Events is how the SFU talks back to a participant's signaling. Every method is called from
+// SFU or Pion goroutines and must return at once (enqueue, never block).
+type Events interface {
+	// Offer carries a server offer for the down connection.
+	Offer(sdp string)
+	// Candidate carries a local ICE candidate; nil ends the candidates of that connection.
+	Candidate(conn Conn, c *webrtc.ICECandidateInit)
+	// Roster carries the participant's roster, already filtered, whenever it changes.
+	Roster(members []RosterEntry)
+}
+
+// RosterEntry is one participant as another sees it.
+type RosterEntry struct {
+	ID         ParticipantID
+	Role       Role
+	Name       string
+	Visibility Visibility
+	Audio      bool
+	Video      bool
+}
+
+// publishGrace is how long a participant's announced tracks wait for each other before the
+// ones that arrived are published anyway. Publishing a participant's tracks together costs
+// every receiver one renegotiation instead of one per track.
+const publishGrace = time.Second
+
+type subKey struct {
+	pub  ParticipantID
+	kind webrtc.RTPCodecType
+}
+
+type subscription struct {
+	down   *DownTrack
+	sender *webrtc.RTPSender
+}
+
+// Participant is one person in a room with an up and a down PeerConnection.
+type Participant struct {
+	room   *Room
+	id     ParticipantID
+	role   Role
+	name   string
+	events Events
+	log    *slog.Logger
+	up     *webrtc.PeerConnection
+	down   *webrtc.PeerConnection
+	neg    *negotiator
+
+	// guarded by room.mu:
+	seat       Seat
+	muteAudio  bool
+	muteVideo  bool
+	published  map[webrtc.RTPCodecType]*UpTrack
+	subs       map[subKey]*subscription
+	lastRoster []RosterEntry
+	left       bool
+
+	pubMu     sync.Mutex // guards expected and pending, the tracks not yet published
+	expected  map[webrtc.RTPCodecType]bool
+	pending   map[webrtc.RTPCodecType]*UpTrack
+	pendTimer *time.Timer
+
+	upCands   candidateBuffer
+	downCands candidateBuffer
+}
+
+// ID is the participant's id.
+func (p *Participant) ID() ParticipantID { return p.id }
+
+// Role is the participant's role.
+func (p *Participant) Role() Role { return p.role }
+
+// Seat is the participant's current place in the routing policy.
+func (p *Participant) Seat() Seat {
+	p.room.mu.Lock()
+	defer p.room.mu.Unlock()
+	return p.seat
+}
+
+// DownOffers is how many offers the server has sent on the down connection.
+func (p *Participant) DownOffers() int { return p.neg.count() }
+
+func (p *Participant) newPCs(api *webrtc.API) error {
+	var err error
+	if p.up, err = api.NewPeerConnection(webrtc.Configuration{}); err != nil {
+		return fmt.Errorf("%w: up connection: %v", ErrNegotiation, err)
+	}
+	if p.down, err = api.NewPeerConnection(webrtc.Configuration{}); err != nil {
+		_ = p.up.Close()
+		return fmt.Errorf("%w: down connection: %v", ErrNegotiation, err)
+	}
+	p.neg = &negotiator{pc: p.down, send: p.events.Offer}
+	p.up.OnICECandidate(p.trickle(ConnUp))
+	p.down.OnICECandidate(p.trickle(ConnDown))
+	p.up.OnTrack(p.onTrack)
+	p.up.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		p.log.Debug("up connection", "state", s.String())
+	})
+	p.down.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		p.log.Debug("down connection", "state", s.String())
+	})
+	return nil
+}
+
+func (p *Participant) trickle(conn Conn) func(*webrtc.ICECandidate) {
+	return func(c *webrtc.ICECandidate) {
+		if c == nil {
+			p.events.Candidate(conn, nil)
+			return
+		}
+		init := c.ToJSON()
+		p.events.Candidate(conn, &init)
+	}
+}
+
+// HandleOffer applies the client's offer for the up connection and returns the answer.
+func (p *Participant) HandleOffer(conn Conn, offer string) (string, error) {
+	if conn != ConnUp {
+		return "", fmt.Errorf("%w: the server offers the down connection", ErrNoOffer)
+	}
+	kinds, err := sendingKinds(offer)
+	if err != nil {
+		return "", err
+	}
+	p.pubMu.Lock()
+	p.expected = kinds
+	p.pubMu.Unlock()
+	if err := p.up.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadSDP, err)
+	}
+	p.upCands.flush(p.up)
+	answer, err := p.up.CreateAnswer(nil)
+	if err != nil {
+		return "", fmt.Errorf("%w: create answer: %v", ErrNegotiation, err)
+	}
+	if err := p.up.SetLocalDescription(answer); err != nil {
+		return "", fmt.Errorf("%w: set local answer: %v", ErrNegotiation, err)
+	}
+	return answer.SDP, nil
+}
+
+// HandleAnswer applies the client's answer to the server's down offer.
+func (p *Participant) HandleAnswer(conn Conn, answer string) error {
+	if conn != ConnDown {
+		return fmt.Errorf("%w: the client offers the up connection", ErrNoOffer)
+	}
+	if err := p.neg.answer(answer); err != nil {
+		return err
+	}
+	p.downCands.flush(p.down)
+	return nil
+}
+
+// AddCandidate adds a remote ICE candidate, holding it until the remote description is set.
+func (p *Participant) AddCandidate(conn Conn, c webrtc.ICECandidateInit) error {
+	pc, buf := p.up, &p.upCands
+	if conn == ConnDown {
+		pc, buf = p.down, &p.downCands
+	}
+	return buf.add(pc, c)
+}
+
+// Resume serves a participant whose signaling reconnected: its roster again, and a down offer
+// with an ICE restart (the client restarts ICE on up with its own offer).
+func (p *Participant) Resume() error {
+	p.room.mu.Lock()
+	roster := p.lastRoster
+	p.room.mu.Unlock()
+	p.events.Roster(roster)
+	return p.neg.resend(true)
+}
+
+// sendingKinds lists the media kinds an up offer sends, refusing what a participant may not
+// publish.
+func sendingKinds(offer string) (map[webrtc.RTPCodecType]bool, error) {
+	var sd sdp.SessionDescription
+	if err := sd.UnmarshalString(offer); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadSDP, err)
+	}
+	kinds := map[webrtc.RTPCodecType]bool{}
+	for _, m := range sd.MediaDescriptions {
+		kind := webrtc.NewRTPCodecType(m.MediaName.Media)
+		if kind == 0 {
+			continue // data channels and unknown media are not published
+		}
+		dir := "sendrecv"
+		for _, a := range m.Attributes {
+			switch a.Key {
+			case "sendonly", "recvonly", "inactive", "sendrecv":
+				dir = a.Key
+			}
+		}
+		if dir != "sendonly" && dir != "sendrecv" {
+			continue
+		}
+		if m.MediaName.Port.Value == 0 {
+			continue
+		}
+		if kinds[kind] {
+			return nil, fmt.Errorf("%w: more than one %s track", ErrBadSDP, strings.ToLower(kind.String()))
+		}
+		kinds[kind] = true
+	}
+	return kinds, nil
+}
+
+func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	t := newUpTrack(upTrackParams{
+		owner:  p.id,
+		remote: remote,
+		recv:   recv,
+		writePLI: func(ssrc uint32) error {
+			return p.up.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
+		},
+		log: p.log.With("track", remote.Kind().String()),
+	})
+	p.stage(t)
+	go t.runRTCP()
+	go t.runKeyframeClock(p.room.keyframeInterval())
+	t.run()
+	p.room.unpublish(p, t)
+}
+
+// stage holds a new up-track until the participant's other announced tracks arrive.
+func (p *Participant) stage(t *UpTrack) {
+	p.pubMu.Lock()
+	if p.pending == nil {
+		p.pending = map[webrtc.RTPCodecType]*UpTrack{}
+	}
+	p.pending[t.kind] = t
+	complete := true
+	for k := range p.expected {
+		if p.pending[k] == nil {
+			complete = false
+		}
+	}
+	if !complete && p.pendTimer == nil {
+		p.pendTimer = time.AfterFunc(publishGrace, p.publishPending)
+	}
+	p.pubMu.Unlock()
+	if complete {
+		p.publishPending()
+	}
+}
+
+func (p *Participant) publishPending() {
+	p.pubMu.Lock()
+	tracks := p.pending
+	p.pending = nil
+	if p.pendTimer != nil {
+		p.pendTimer.Stop()
+		p.pendTimer = nil
+	}
+	p.pubMu.Unlock()
+	if len(tracks) > 0 {
+		p.room.publish(p, tracks)
+	}
+}
+
+// readRTCP drains a down sender's RTCP (the NACK responder needs it read) and passes the
+// receiver's keyframe requests on to the publisher.
+func readRTCP(s *webrtc.RTPSender, d *DownTrack) {
+	for {
+		pkts, _, err := s.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, pkt := range pkts {
+			switch pkt.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				d.up.RequestKeyframe(d.visible.Load())
+			}
+		}
+	}
+}
+
+// candidateBuffer holds remote candidates that arrive before the remote description.
+type candidateBuffer struct {
+	mu      sync.Mutex
+	pending []webrtc.ICECandidateInit
+}
+
+const maxBufferedCandidates = 64
+
+func (b *candidateBuffer) add(pc *webrtc.PeerConnection, c webrtc.ICECandidateInit) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if pc.RemoteDescription() == nil {
+		if len(b.pending) >= maxBufferedCandidates {
+			return fmt.Errorf("%w: too many candidates before the description", ErrBadSDP)
+		}
+		b.pending = append(b.pending, c)
+		return nil
+	}
+	if err := pc.AddICECandidate(c); err != nil {
+		return fmt.Errorf("%w: candidate: %v", ErrBadSDP, err)
+	}
+	return nil
+}
+
+func (b *candidateBuffer) flush(pc *webrtc.PeerConnection) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, c := range b.pending {
+		_ = pc.AddICECandidate(c) // a stale candidate is harmless; ICE ignores it
+	}
+	b.pending = nil
+}

@@ -1,0 +1,213 @@
+package sfu
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// pliMinInterval rate-limits keyframe requests to a publisher: a burst of new receivers, or a
+// receiver that keeps asking, costs the publisher one keyframe per interval at most.
+const pliMinInterval = 500 * time.Millisecond
+
+// fanout is the immutable list of consumers of an up-track. It is replaced whole (copy on
+// write) under UpTrack.mu and read with one atomic load per packet.
+type fanout struct {
+	downs []*DownTrack
+	sinks []TrackWriter
+}
+
+// UpTrack is a published track: one reader goroutine reads it and hands every packet to the
+// current fanout.
+type UpTrack struct {
+	owner    ParticipantID
+	trackID  string
+	kind     webrtc.RTPCodecType
+	codec    webrtc.RTPCodecCapability
+	remote   *webrtc.TrackRemote
+	recv     *webrtc.RTPReceiver
+	writePLI func(ssrc uint32) error
+	log      *slog.Logger
+
+	out atomic.Pointer[fanout]
+
+	mu sync.Mutex // guards writes of out (readers only Load)
+
+	lastPLI atomic.Int64 // unix nanos of the last keyframe request sent
+	plis    atomic.Uint64
+	packets atomic.Uint64
+	done    chan struct{}
+}
+
+type upTrackParams struct {
+	owner    ParticipantID
+	remote   *webrtc.TrackRemote
+	recv     *webrtc.RTPReceiver
+	writePLI func(ssrc uint32) error
+	log      *slog.Logger
+}
+
+func newUpTrack(p upTrackParams) *UpTrack {
+	kind := p.remote.Kind()
+	t := &UpTrack{
+		owner:    p.owner,
+		trackID:  string(p.owner) + "-" + kind.String(),
+		kind:     kind,
+		codec:    p.remote.Codec().RTPCodecCapability,
+		remote:   p.remote,
+		recv:     p.recv,
+		writePLI: p.writePLI,
+		log:      p.log,
+		done:     make(chan struct{}),
+	}
+	t.out.Store(&fanout{})
+	return t
+}
+
+// Kind is audio or video.
+func (t *UpTrack) Kind() webrtc.RTPCodecType { return t.kind }
+
+// Packets is how many packets the reader has read.
+func (t *UpTrack) Packets() uint64 { return t.packets.Load() }
+
+// KeyframeRequests is how many PLIs were sent to the publisher for this track.
+func (t *UpTrack) KeyframeRequests() uint64 { return t.plis.Load() }
+
+func (t *UpTrack) update(f func(o fanout) fanout) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := f(*t.out.Load())
+	t.out.Store(&n)
+}
+
+func (t *UpTrack) addDown(d *DownTrack) {
+	t.update(func(o fanout) fanout {
+		o.downs = append(slices.Clip(o.downs), d)
+		return o
+	})
+}
+
+func (t *UpTrack) removeDown(d *DownTrack) {
+	t.update(func(o fanout) fanout {
+		o.downs = slices.DeleteFunc(slices.Clone(o.downs), func(x *DownTrack) bool { return x == d })
+		return o
+	})
+}
+
+func (t *UpTrack) addSink(w TrackWriter) {
+	t.update(func(o fanout) fanout {
+		o.sinks = append(slices.Clip(o.sinks), w)
+		return o
+	})
+}
+
+func (t *UpTrack) removeSink(w TrackWriter) {
+	t.update(func(o fanout) fanout {
+		o.sinks = slices.DeleteFunc(slices.Clone(o.sinks), func(x TrackWriter) bool { return x == w })
+		return o
+	})
+}
+
+// RequestKeyframe asks the publisher for a keyframe, at most once per pliMinInterval. A request
+// on behalf of a receiver the publisher may not know of (visible false) is not sent: the
+// keyframe clock serves it, so that such a receiver leaves no timing trace at the publisher.
+func (t *UpTrack) RequestKeyframe(visible bool) {
+	if t.kind != webrtc.RTPCodecTypeVideo || !visible {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := t.lastPLI.Load()
+	if now-last < int64(pliMinInterval) || !t.lastPLI.CompareAndSwap(last, now) {
+		return
+	}
+	t.sendPLI()
+}
+
+func (t *UpTrack) sendPLI() {
+	t.plis.Add(1)
+	if err := t.writePLI(uint32(t.remote.SSRC())); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+		t.log.Debug("keyframe request failed", "err", err)
+	}
+}
+
+// run reads the track until it ends, forwarding every packet. It allocates nothing per packet.
+func (t *UpTrack) run() {
+	defer close(t.done)
+	buf := make([]byte, 1500)
+	var pkt rtp.Packet
+	for {
+		n, _, err := t.remote.Read(buf)
+		if err != nil {
+			return
+		}
+		if pkt.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		t.packets.Add(1)
+		t.forward(&pkt)
+	}
+}
+
+func (t *UpTrack) forward(pkt *rtp.Packet) {
+	o := t.out.Load()
+	for _, d := range o.downs {
+		d.WriteRTP(pkt)
+	}
+	if len(o.sinks) > 0 {
+		now := time.Now()
+		for _, s := range o.sinks {
+			s.WriteRTP(pkt, now)
+		}
+	}
+}
+
+// runRTCP drains the publisher's RTCP for this track (the interceptors need it read) and passes
+// sender reports on to the sinks.
+func (t *UpTrack) runRTCP() {
+	for {
+		pkts, _, err := t.recv.ReadRTCP()
+		if err != nil {
+			return
+		}
+		var now time.Time
+		for _, p := range pkts {
+			sr, ok := p.(*rtcp.SenderReport)
+			if !ok || sr.SSRC != uint32(t.remote.SSRC()) {
+				continue
+			}
+			if now.IsZero() {
+				now = time.Now()
+			}
+			for _, s := range t.out.Load().sinks {
+				s.SenderReport(sr.NTPTime, sr.RTPTime, now)
+			}
+		}
+	}
+}
+
+// runKeyframeClock requests a keyframe at a fixed cadence whoever is watching, until the track
+// ends. Its phase depends only on when the track started.
+func (t *UpTrack) runKeyframeClock(interval time.Duration) {
+	if t.kind != webrtc.RTPCodecTypeVideo || interval <= 0 {
+		return
+	}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-t.done:
+			return
+		case <-tick.C:
+			t.lastPLI.Store(time.Now().UnixNano())
+			t.sendPLI()
+		}
+	}
+}
