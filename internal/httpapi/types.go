@@ -1,0 +1,189 @@
+package httpapi
+
+import (
+	"time"
+
+	"ringside/internal/store"
+)
+
+// The JSON shapes of the API (docs/api.md). They are exported so that Go clients (the
+// `ringside session create` command, tests) share them with the server.
+
+// CreateSessionRequest is the body of POST /api/sessions.
+type CreateSessionRequest struct {
+	Title       string `json:"title"`
+	RepName     string `json:"repName,omitempty"`
+	PartnerName string `json:"partnerName,omitempty"`
+	CoachName   string `json:"coachName,omitempty"`
+	// Record defaults to true when absent.
+	Record *bool `json:"record,omitempty"`
+}
+
+// Invites holds one invite URL per role.
+type Invites struct {
+	Rep     string `json:"rep"`
+	Partner string `json:"partner"`
+	Coach   string `json:"coach"`
+}
+
+// CreateSessionResponse is the 201 body of POST /api/sessions. It is the only place the
+// invite tokens ever appear.
+type CreateSessionResponse struct {
+	Session
+	Invites   Invites   `json:"invites"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// Session is a session as the API shows it.
+type Session struct {
+	ID          string     `json:"id"`
+	Title       string     `json:"title"`
+	RepName     string     `json:"repName"`
+	PartnerName string     `json:"partnerName"`
+	State       string     `json:"state"`
+	Recorded    bool       `json:"recorded"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	StartedAt   *time.Time `json:"startedAt"`
+	EndedAt     *time.Time `json:"endedAt"`
+}
+
+// SessionList is the body of GET /api/sessions.
+type SessionList struct {
+	Sessions []Session `json:"sessions"`
+}
+
+// SessionDetail is the body of GET /api/sessions/{id}: the session and everything recorded
+// about it.
+type SessionDetail struct {
+	Session
+	Invites      []Invite      `json:"invites"`
+	Participants []Participant `json:"participants"`
+	Tracks       []Track       `json:"tracks"`
+	ModeChanges  []ModeChange  `json:"modeChanges"`
+	Markers      []Marker      `json:"markers"`
+}
+
+// Invite describes an invite without its token, which the server does not keep.
+type Invite struct {
+	ID        string    `json:"id"`
+	Role      string    `json:"role"`
+	Name      string    `json:"name"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Participant is one join of a session through an invite.
+type Participant struct {
+	ID       string     `json:"id"`
+	InviteID string     `json:"inviteId"`
+	Role     string     `json:"role"`
+	Name     string     `json:"name"`
+	JoinedAt time.Time  `json:"joinedAt"`
+	LeftAt   *time.Time `json:"leftAt"`
+}
+
+// Track is one recorded track, with its offset from the session's start.
+type Track struct {
+	ID            string     `json:"id"`
+	ParticipantID string     `json:"participantId"`
+	Role          string     `json:"role"`
+	Kind          string     `json:"kind"`
+	Codec         string     `json:"codec"`
+	Whisper       bool       `json:"whisper"`
+	File          string     `json:"file"`
+	StartedAt     time.Time  `json:"startedAt"`
+	EndedAt       *time.Time `json:"endedAt"`
+	OffsetMs      int64      `json:"offsetMs"`
+	DurationMs    int64      `json:"durationMs"`
+	Status        string     `json:"status"`
+}
+
+// ModeChange is a coach switching between silent, whisper and open.
+type ModeChange struct {
+	ID            string    `json:"id"`
+	ParticipantID string    `json:"participantId"`
+	Mode          string    `json:"mode"`
+	Target        string    `json:"target"`
+	At            time.Time `json:"at"`
+	OffsetMs      int64     `json:"offsetMs"`
+}
+
+// Marker is a coach's live note.
+type Marker struct {
+	ID            string    `json:"id"`
+	ParticipantID string    `json:"participantId"`
+	Note          string    `json:"note"`
+	At            time.Time `json:"at"`
+	OffsetMs      int64     `json:"offsetMs"`
+}
+
+// ErrorBody is the "error" member of every error response.
+type ErrorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+type errorResponse struct {
+	Error ErrorBody `json:"error"`
+}
+
+type healthResponse struct {
+	Status string     `json:"status"`
+	Error  *ErrorBody `json:"error,omitempty"`
+}
+
+func sessionFrom(s store.Session) Session {
+	return Session{
+		ID:          s.ID,
+		Title:       s.Title,
+		RepName:     s.RepName,
+		PartnerName: s.PartnerName,
+		State:       s.State,
+		Recorded:    s.Recorded,
+		CreatedAt:   s.CreatedAt,
+		StartedAt:   s.StartedAt,
+		EndedAt:     s.EndedAt,
+	}
+}
+
+// convert maps a store slice to its API form; the result is never nil, so JSON shows [].
+func convert[S, A any](in []S, f func(S) A) []A {
+	out := make([]A, 0, len(in))
+	for _, v := range in {
+		out = append(out, f(v))
+	}
+	return out
+}
+
+func inviteFrom(i store.Invite) Invite {
+	return Invite{ID: i.ID, Role: i.Role, Name: i.Name, ExpiresAt: i.ExpiresAt, CreatedAt: i.CreatedAt}
+}
+
+func participantFrom(p store.Participant) Participant {
+	return Participant{ID: p.ID, InviteID: p.InviteID, Role: p.Role, Name: p.Name, JoinedAt: p.JoinedAt, LeftAt: p.LeftAt}
+}
+
+func trackFrom(t store.Track) Track {
+	return Track{
+		ID:            t.ID,
+		ParticipantID: t.ParticipantID,
+		Role:          t.Role,
+		Kind:          t.Kind,
+		Codec:         t.Codec,
+		Whisper:       t.Whisper,
+		File:          t.File,
+		StartedAt:     t.StartedAt,
+		EndedAt:       t.EndedAt,
+		OffsetMs:      t.OffsetMs,
+		DurationMs:    t.DurationMs,
+		Status:        t.Status,
+	}
+}
+
+func modeChangeFrom(m store.ModeChange) ModeChange {
+	return ModeChange{ID: m.ID, ParticipantID: m.ParticipantID, Mode: m.Mode, Target: m.Target, At: m.At, OffsetMs: m.OffsetMs}
+}
+
+func markerFrom(m store.Marker) Marker {
+	return Marker{ID: m.ID, ParticipantID: m.ParticipantID, Note: m.Note, At: m.At, OffsetMs: m.OffsetMs}
+}
