@@ -17,8 +17,8 @@ import (
 	"ringside/internal/client"
 	"ringside/internal/media"
 	"ringside/internal/store"
-	"ringside/signaling"
 	"ringside/sfu"
+	"ringside/signaling"
 )
 
 // env is a real signaling server over HTTP on loopback with a real SQLite store; media flows

@@ -222,6 +222,30 @@ func TestResume(t *testing.T) {
 	}
 }
 
+// TestCandidatesBeforeSDP has the server send every candidate before the SDP it belongs to:
+// the client must keep them until the remote description is set (down) or the answer came
+// (up), then apply them.
+func TestCandidatesBeforeSDP(t *testing.T) {
+	checkGoroutines(t)
+	s := newFakeServer(t)
+	s.mu.Lock()
+	s.candidatesFirst = true
+	s.mu.Unlock()
+	c := dial(t, s, Audio)
+	feed(t, c)
+	waitFor(t, c, "media both ways", func(c *Client) bool {
+		a, _ := c.Track(otherID, audio)
+		return a.Packets >= 25 && s.upPacketCount(audio) >= 25
+	})
+	frames := c.Frames()
+	if typ := frameType(t, frames[2]); typ != proto.TypeCandidate {
+		t.Errorf("the third frame is %s, want a candidate ahead of the down offer", typ)
+	}
+	if f := c.Failures(); len(f) != 0 {
+		t.Errorf("failures: %v", f)
+	}
+}
+
 // TestDialTimeout checks Dial gives up at its context's deadline when no welcome comes, and
 // leaves nothing running.
 func TestDialTimeout(t *testing.T) {
@@ -261,6 +285,9 @@ func feed(t *testing.T, c *Client) {
 	for path, track := range map[string]*webrtc.TrackLocalStaticSample{
 		"audio.ogg": c.AudioTrack(), "video.ivf": c.VideoTrack(),
 	} {
+		if track == nil {
+			continue
+		}
 		wg.Go(func() {
 			if err := media.PublishLoop(ctx, track, media.Fixture(path)); err != nil {
 				t.Error(err)

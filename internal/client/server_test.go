@@ -50,6 +50,9 @@ type fakeServer struct {
 	candidates map[proto.PC]int
 	joins      []proto.Join
 	mute       bool // ignore every frame
+	// candidatesFirst sends each SDP after all its candidates, to check the client keeps
+	// candidates until they can be applied.
+	candidatesFirst bool
 }
 
 func newFakeServer(t *testing.T) *fakeServer {
@@ -377,6 +380,10 @@ func (p *fakePeer) hold() {
 
 // sendSDP sets desc as the local description and sends it, then the candidates it held.
 func (p *fakePeer) sendSDP(desc webrtc.SessionDescription, err error) {
+	p.s.mu.Lock()
+	first := p.s.candidatesFirst
+	p.s.mu.Unlock()
+	gathered := webrtc.GatheringCompletePromise(p.pc)
 	if err == nil {
 		err = p.pc.SetLocalDescription(desc)
 	}
@@ -384,7 +391,19 @@ func (p *fakePeer) sendSDP(desc webrtc.SessionDescription, err error) {
 		p.s.t.Errorf("server: %s %s: %v", p.name, desc.Type, err)
 		return
 	}
-	p.s.write(proto.SDP{Type: desc.Type.String(), PC: p.name, SDP: desc.SDP})
+	msg := proto.SDP{Type: desc.Type.String(), PC: p.name, SDP: desc.SDP}
+	if first {
+		<-gathered
+		p.flush()
+		p.s.write(msg)
+		return
+	}
+	p.s.write(msg)
+	p.flush()
+}
+
+// flush sends the held candidates and lets the next ones through.
+func (p *fakePeer) flush() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.ready = true

@@ -13,6 +13,8 @@ var (
 	ErrBadTiming = errors.New("media: bad frame timing")
 	// ErrMultiPacketPage is returned by Load for an Ogg page holding several Opus packets.
 	ErrMultiPacketPage = errors.New("media: ogg page holds several opus packets")
+	// ErrNoTrack is returned by Publish for a nil track.
+	ErrNoTrack = errors.New("media: no track")
 	// ErrCodecMismatch is returned by Publish when the track's codec is not the clip's.
 	ErrCodecMismatch = errors.New("media: track codec does not match clip")
 )

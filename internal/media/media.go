@@ -80,6 +80,9 @@ func PublishLoop(ctx context.Context, track *webrtc.TrackLocalStaticSample, path
 // frame durations, so they keep increasing across loops. Write errors (a sender not connected
 // yet, or one of several bindings closed) do not stop it. The track's codec must be the clip's.
 func (c *Clip) Publish(ctx context.Context, track *webrtc.TrackLocalStaticSample) error {
+	if track == nil {
+		return ErrNoTrack
+	}
 	if got := track.Codec().MimeType; !strings.EqualFold(got, c.MimeType) {
 		return fmt.Errorf("%w: track is %s, clip is %s", ErrCodecMismatch, got, c.MimeType)
 	}

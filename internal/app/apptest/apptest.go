@@ -27,7 +27,8 @@ const AdminToken = "apptest-admin-token-not-secret-0123456789"
 const shutdownTimeout = 10 * time.Second
 
 // Option adjusts the server's configuration before it starts; any app.Config field may be
-// set this way, e.g. func(c *app.Config) { c.GracePeriod = time.Second }.
+// set this way, e.g. func(c *app.Config) { c.GracePeriod = time.Second }, except Listen:
+// the server always listens on the 127.0.0.1 port Start picked.
 type Option func(*app.Config)
 
 // WithGracePeriod sets how long a dropped participant may resume.
@@ -56,6 +57,11 @@ func WithWeb(h http.Handler) Option {
 	return func(c *app.Config) { c.Web = h }
 }
 
+// WithLogLevel sets the level of the default logger (info), which writes to the test's log.
+func WithLogLevel(l slog.Level) Option {
+	return func(c *app.Config) { c.LogLevel = l }
+}
+
 // WithLogger replaces the default logger, which writes to the test's log.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *app.Config) { c.Logger = l }
@@ -68,7 +74,8 @@ type Server struct {
 	URL string
 	// WSURL is the signaling websocket, e.g. ws://127.0.0.1:41234/ws.
 	WSURL string
-	// AdminToken authenticates admin API calls (the AdminToken constant).
+	// AdminToken authenticates admin API calls (the AdminToken constant unless an Option
+	// changed it).
 	AdminToken string
 	// DataDir holds the database (when SQLite) and the recordings.
 	DataDir string
@@ -93,7 +100,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		PublicURL:       "http://" + addr,
 		IncludeLoopback: true,
 		AdminToken:      AdminToken,
-		LogLevel:        slog.LevelDebug,
+		LogLevel:        slog.LevelInfo,
 		Stderr:          logs,
 	}
 	for _, o := range opts {
@@ -112,9 +119,9 @@ func Start(t testing.TB, opts ...Option) *Server {
 		App:        a,
 		URL:        "http://" + addr,
 		WSURL:      "ws://" + addr + "/ws",
-		AdminToken: AdminToken,
+		AdminToken: cfg.AdminToken,
 		DataDir:    cfg.DataDir,
-		API:        httpapi.NewClient("http://"+addr, AdminToken, &http.Client{Transport: transport, Timeout: 30 * time.Second}),
+		API:        httpapi.NewClient("http://"+addr, cfg.AdminToken, &http.Client{Transport: transport, Timeout: 30 * time.Second}),
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
