@@ -28,6 +28,9 @@ func (c *conn) dispatch(msg any) error {
 	if _, isJoin := msg.(*proto.Join); !isJoin && c.state != joined {
 		return wrap(ErrBadState, "join first")
 	}
+	if typ, _ := c.srv.panicOn.Load().(string); typ != "" && typ == typeOf(msg) {
+		panic("test panic in " + typ)
+	}
 	switch m := msg.(type) {
 	case *proto.Join:
 		return c.handleJoin(m)
@@ -48,6 +51,26 @@ func (c *conn) dispatch(msg any) error {
 		return c.handleLeave()
 	}
 	return wrap(proto.ErrUnknownType, "%T", msg)
+}
+
+func typeOf(msg any) string {
+	switch m := msg.(type) {
+	case *proto.Join:
+		return m.Type
+	case *proto.SDP:
+		return m.Type
+	case *proto.Candidate:
+		return m.Type
+	case *proto.Mode:
+		return m.Type
+	case *proto.Mark:
+		return m.Type
+	case *proto.Mute:
+		return m.Type
+	case *proto.Leave:
+		return m.Type
+	}
+	return ""
 }
 
 func storeCtx() (context.Context, context.CancelFunc) {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -54,6 +55,7 @@ type Server struct {
 	api      *webrtc.API
 	upgrader websocket.Upgrader
 	metrics  *metrics
+	panicOn  atomic.Value // message type whose handler panics; set only by tests
 
 	mu       sync.Mutex // guards the following fields
 	rooms    map[string]*liveRoom

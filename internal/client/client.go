@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gorilla/websocket"
 	"github.com/pion/webrtc/v4"
@@ -29,8 +30,8 @@ const (
 // Client is one participant's connection to a Ringside server. All its methods are safe for
 // concurrent use.
 type Client struct {
-	cfg   Config // immutable after Dial
-	log   *slog.Logger
+	cfg   Config                      // immutable after Dial
+	log   atomic.Pointer[slog.Logger] // Config.Logger, with the participant id once welcomed
 	api   *webrtc.API
 	audio *webrtc.TrackLocalStaticSample // nil unless published; immutable
 	video *webrtc.TrackLocalStaticSample // nil unless published; immutable
@@ -87,13 +88,13 @@ func newClient(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		cfg:         cfg,
-		log:         cfg.Logger,
 		api:         cfg.API,
 		tracks:      make(map[TrackKey]*trackStats),
 		rtcpReaders: make(map[*webrtc.RTPReceiver]struct{}),
 		sendRTCP:    make(map[webrtc.RTPCodecType]*RTCPStats),
 		changed:     make(chan struct{}),
 	}
+	c.log.Store(cfg.Logger)
 	if c.api == nil {
 		api, err := NewAPI()
 		if err != nil {
@@ -248,11 +249,20 @@ func (c *Client) liveConn() (*conn, error) {
 
 // fail records an error met handling the server's messages or media.
 func (c *Client) fail(err error) {
-	c.log.Warn("client failure", "err", err)
+	c.logger().Warn("client failure", "err", err)
 	c.mu.Lock()
 	c.failures = append(c.failures, err)
 	c.changedLocked()
 	c.mu.Unlock()
+}
+
+func (c *Client) logger() *slog.Logger { return c.log.Load() }
+
+// notify wakes every WaitFor.
+func (c *Client) notify() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.changedLocked()
 }
 
 // changedLocked wakes every WaitFor.

@@ -222,6 +222,40 @@ func TestResume(t *testing.T) {
 	}
 }
 
+// TestDownRenegotiation has the server take the down video away and give it back: the client
+// answers each offer, sees the track end, and counts the new track under the same key.
+func TestDownRenegotiation(t *testing.T) {
+	checkGoroutines(t)
+	s := newFakeServer(t)
+	c := dial(t, s, 0)
+	waitFor(t, c, "down media", func(c *Client) bool {
+		v, _ := c.Track(otherID, video)
+		return v.Packets >= 10
+	})
+
+	s.toggleDownVideo()
+	waitFor(t, c, "the video track to end", func(c *Client) bool {
+		v, _ := c.Track(otherID, video)
+		down, _ := c.Peer(proto.PCDown)
+		return v.Active == 0 && len(down.LocalSDPs) == 2
+	})
+	a, _ := c.Track(otherID, audio)
+	v, _ := c.Track(otherID, video)
+
+	s.toggleDownVideo()
+	waitFor(t, c, "video back, audio on", func(c *Client) bool {
+		a2, _ := c.Track(otherID, audio)
+		v2, _ := c.Track(otherID, video)
+		return v2.Active == 1 && v2.Tracks == 2 && v2.Packets >= v.Packets+10 && a2.Packets >= a.Packets+25
+	})
+	if down, _ := c.Peer(proto.PCDown); len(down.RemoteSDPs) != 3 {
+		t.Errorf("%d down offers, want 3", len(down.RemoteSDPs))
+	}
+	if f := c.Failures(); len(f) != 0 {
+		t.Errorf("failures: %v", f)
+	}
+}
+
 // TestCandidatesBeforeSDP has the server send every candidate before the SDP it belongs to:
 // the client must keep them until the remote description is set (down) or the answer came
 // (up), then apply them.

@@ -125,7 +125,7 @@ func (c *Client) connEnded(cn *conn, err error) {
 	} else {
 		cn.closeCode, cn.closeText = websocket.CloseAbnormalClosure, err.Error()
 	}
-	c.log.Debug("websocket ended", "code", cn.closeCode, "text", cn.closeText)
+	c.logger().Debug("websocket ended", "code", cn.closeCode, "text", cn.closeText)
 	cn.cut()
 	cn.settle(fmt.Errorf("%w: close %d %q", ErrDisconnected, cn.closeCode, cn.closeText))
 	close(cn.done)
@@ -147,7 +147,7 @@ func (c *Client) writeLoop(cn *conn) {
 		select {
 		case frame := <-cn.out:
 			if err := cn.write(frame); err != nil {
-				c.log.Debug("websocket write failed", "err", err)
+				c.logger().Debug("websocket write failed", "err", err)
 				return
 			}
 		case <-cn.stop:

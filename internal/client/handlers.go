@@ -43,7 +43,7 @@ func (c *Client) handleFrame(cn *conn, frame []byte) {
 	case proto.TypeEnded:
 		err = c.onEnded(frame)
 	default:
-		c.log.Debug("ignoring unknown message", "type", env.Type)
+		c.logger().Debug("ignoring unknown message", "type", env.Type)
 	}
 	if err != nil {
 		c.fail(err)
@@ -75,6 +75,9 @@ func (c *Client) onWelcome(cn *conn, frame []byte) error {
 	}
 	up, down := c.up, c.down
 	c.welcome = w
+	if first {
+		c.log.Store(c.cfg.Logger.With("participant", w.You.ID, "session", w.Session.ID))
+	}
 	c.changedLocked()
 	c.mu.Unlock()
 

@@ -95,10 +95,8 @@ func (c *Client) newPeer(name proto.PC, conf webrtc.Configuration) (*peer, error
 	p := &peer{name: name, pc: pc, c: c}
 	pc.OnICECandidate(p.onLocalCandidate)
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		c.log.Debug("connection state", "pc", name, "state", s)
-		c.mu.Lock()
-		c.changedLocked()
-		c.mu.Unlock()
+		c.logger().Debug("connection state", "pc", name, "state", s)
+		c.notify()
 	})
 	return p, nil
 }
@@ -325,7 +323,7 @@ func (p *peer) sendCandidateLocked(msg *proto.ICECandidate) {
 // lost: the resume's ICE restart makes new candidates and SDP.
 func (p *peer) sendLocked(msg any) {
 	if err := p.c.send(msg); err != nil {
-		p.c.log.Debug("signaling message dropped", "pc", p.name, "err", err)
+		p.c.logger().Debug("signaling message dropped", "pc", p.name, "err", err)
 	}
 }
 

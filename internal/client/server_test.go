@@ -41,15 +41,16 @@ type fakeServer struct {
 
 	wmu sync.Mutex // serializes websocket writes
 
-	mu         sync.Mutex // guards the following fields
-	ws         *websocket.Conn
-	secret     string
-	up, down   *fakePeer
-	upPackets  map[webrtc.RTPCodecType]int
-	upCodecs   map[webrtc.RTPCodecType]string
-	candidates map[proto.PC]int
-	joins      []proto.Join
-	mute       bool // ignore every frame
+	mu          sync.Mutex // guards the following fields
+	ws          *websocket.Conn
+	secret      string
+	up, down    *fakePeer
+	upPackets   map[webrtc.RTPCodecType]int
+	downSenders map[webrtc.RTPCodecType]*webrtc.RTPSender
+	upCodecs    map[webrtc.RTPCodecType]string
+	candidates  map[proto.PC]int
+	joins       []proto.Join
+	mute        bool // ignore every frame
 	// candidatesFirst sends each SDP after all its candidates, to check the client keeps
 	// candidates until they can be applied.
 	candidatesFirst bool
@@ -64,9 +65,10 @@ func newFakeServer(t *testing.T) *fakeServer {
 	ctx, stop := context.WithCancel(context.Background())
 	s := &fakeServer{
 		t: t, api: api, ctx: ctx, stop: stop,
-		upPackets:  make(map[webrtc.RTPCodecType]int),
-		upCodecs:   make(map[webrtc.RTPCodecType]string),
-		candidates: make(map[proto.PC]int),
+		upPackets:   make(map[webrtc.RTPCodecType]int),
+		downSenders: make(map[webrtc.RTPCodecType]*webrtc.RTPSender),
+		upCodecs:    make(map[webrtc.RTPCodecType]string),
+		candidates:  make(map[proto.PC]int),
 	}
 	s.audio = s.publish(opusCapability(), "audio.ogg", otherID+"-audio")
 	s.video = s.publish(vp8Capability(), "video.ivf", otherID+"-video")
@@ -232,19 +234,11 @@ func (s *fakeServer) newPeers() bool {
 		s.t.Error(err)
 		return false
 	}
-	for _, track := range []webrtc.TrackLocal{s.audio, s.video} {
-		sender, err := down.pc.AddTrack(track)
-		if err != nil {
+	for _, track := range []*webrtc.TrackLocalStaticSample{s.audio, s.video} {
+		if err := s.addDownTrack(down, track); err != nil {
 			s.t.Error(err)
 			return false
 		}
-		s.wg.Go(func() {
-			for {
-				if _, _, err := sender.ReadRTCP(); err != nil {
-					return
-				}
-			}
-		})
 	}
 	up.pc.OnTrack(func(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		s.mu.Lock()
@@ -268,6 +262,54 @@ func (s *fakeServer) newPeers() bool {
 	s.up, s.down = up, down
 	s.mu.Unlock()
 	return true
+}
+
+// addDownTrack adds track to down, draining its sender's RTCP; the caller offers.
+func (s *fakeServer) addDownTrack(down *fakePeer, track *webrtc.TrackLocalStaticSample) error {
+	sender, err := down.pc.AddTrack(track)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.downSenders[track.Kind()] = sender
+	s.mu.Unlock()
+	s.wg.Go(func() {
+		for {
+			if _, _, err := sender.ReadRTCP(); err != nil {
+				return
+			}
+		}
+	})
+	return nil
+}
+
+// toggleDownVideo removes the down video track, or adds it back, and renegotiates down, as the
+// server does when what a participant may receive changes.
+func (s *fakeServer) toggleDownVideo() {
+	s.mu.Lock()
+	down := s.down
+	s.mu.Unlock()
+	// One offer at a time: wait for the answer to the previous one.
+	for deadline := time.Now().Add(5 * time.Second); down.pc.SignalingState() != webrtc.SignalingStateStable; {
+		if time.Now().After(deadline) {
+			s.t.Fatal("server: down offer never answered")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.mu.Lock()
+	sender := s.downSenders[webrtc.RTPCodecTypeVideo]
+	delete(s.downSenders, webrtc.RTPCodecTypeVideo)
+	s.mu.Unlock()
+	var err error
+	if sender != nil {
+		err = down.pc.RemoveTrack(sender)
+	} else {
+		err = s.addDownTrack(down, s.video)
+	}
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	down.offer(false)
 }
 
 func (s *fakeServer) sdp(m *proto.SDP) {

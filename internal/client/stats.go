@@ -2,6 +2,8 @@ package client
 
 import (
 	"encoding/binary"
+	"errors"
+	"io"
 	"slices"
 	"sync"
 	"time"
@@ -26,6 +28,7 @@ type TrackStats struct {
 	MimeType    string
 	PayloadType uint8
 	Tracks      int // remote tracks seen for this key (one per negotiation that added it)
+	Active      int // of those, the ones still open (0 once renegotiation removed the key)
 	Packets     uint64
 	Bytes       uint64 // RTP payload bytes
 	First, Last time.Time
@@ -109,6 +112,7 @@ func (t *trackStats) arrived(track *webrtc.TrackRemote) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.s.Tracks++
+	t.s.Active++
 	t.s.TrackID = track.ID()
 	t.s.MimeType = codec.MimeType
 	t.s.PayloadType = uint8(codec.PayloadType)
@@ -151,6 +155,12 @@ func (t *trackStats) packet(b []byte, now time.Time) {
 	default:
 		s.Late++
 	}
+}
+
+func (t *trackStats) departed() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.s.Active--
 }
 
 func (t *trackStats) snapshot() TrackStats {
@@ -219,16 +229,22 @@ func (c *Client) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	c.wg.Add(1)
 	c.changedLocked()
 	c.mu.Unlock()
-	c.log.Debug("track", "stream", key.StreamID, "kind", key.Kind, "id", track.ID())
+	c.logger().Debug("track", "stream", key.StreamID, "kind", key.Kind, "id", track.ID())
 	ts.arrived(track)
 	if !reading {
 		go c.readReceiverRTCP(recv, ts)
 	}
 
 	defer c.wg.Done()
+	defer c.notify()
+	defer ts.departed()
 	buf := make([]byte, readBuffer)
 	for {
 		n, _, err := track.Read(buf)
+		if errors.Is(err, io.ErrShortBuffer) {
+			ts.packet(nil, time.Now()) // counted as malformed
+			continue
+		}
 		if err != nil {
 			return
 		}

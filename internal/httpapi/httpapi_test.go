@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"ringside/internal/store"
 )
@@ -52,7 +53,7 @@ type fixture struct {
 	now    time.Time
 }
 
-func newFixture(t *testing.T, mod ...func(*Config)) *fixture {
+func newFixture(t testing.TB, mod ...func(*Config)) *fixture {
 	t.Helper()
 	dbPath := filepath.Join(t.TempDir(), "ringside.db")
 	st, err := store.Open(t.Context(), dbPath)
@@ -77,7 +78,7 @@ func newFixture(t *testing.T, mod ...func(*Config)) *fixture {
 }
 
 // do sends a request with the admin token unless auth is "-" (none) or another value.
-func (f *fixture) do(t *testing.T, method, path, body string, auth ...string) *httptest.ResponseRecorder {
+func (f *fixture) do(t testing.TB, method, path, body string, auth ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequestWithContext(t.Context(), method, path, strings.NewReader(body))
 	switch {
@@ -91,7 +92,7 @@ func (f *fixture) do(t *testing.T, method, path, body string, auth ...string) *h
 	return rec
 }
 
-func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
+func decode[T any](t testing.TB, rec *httptest.ResponseRecorder) T {
 	t.Helper()
 	var v T
 	dec := json.NewDecoder(rec.Body)
@@ -576,4 +577,38 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// FuzzCreateSession feeds arbitrary bodies to POST /api/sessions: the answer is always a
+// created session or a client error, never a server error, and what is created obeys the
+// rules.
+func FuzzCreateSession(f *testing.F) {
+	for _, seed := range []string{
+		`{"title":"Discovery call","repName":"Ana","partnerName":"Ben","coachName":"Cleo","record":false}`,
+		`{"title":"x"}`, `{"title":5}`, `{"title":"x","extra":1}`, `[]`, `null`, ``, `{"title":"x"} {}`,
+		`{"title":"\u0000\ud800"}`, `{"title":"x","record":null}`,
+	} {
+		f.Add(seed)
+	}
+	fx := newFixture(f)
+	f.Fuzz(func(t *testing.T, body string) {
+		rec := fx.do(t, "POST", "/api/sessions", body)
+		switch rec.Code {
+		case http.StatusCreated:
+			got := decode[CreateSessionResponse](t, rec)
+			if got.Title == "" || utf8.RuneCountInString(got.Title) > maxTitleRunes ||
+				utf8.RuneCountInString(got.RepName) > maxNameRunes || utf8.RuneCountInString(got.PartnerName) > maxNameRunes {
+				t.Fatalf("created a session that breaks the rules: %+v", got.Session)
+			}
+			if got.Invites.Rep == "" || got.Invites.Partner == "" || got.Invites.Coach == "" {
+				t.Fatalf("missing invites: %+v", got.Invites)
+			}
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+			if decode[errorResponse](t, rec).Error.Code == "" {
+				t.Fatal("error without a code")
+			}
+		default:
+			t.Fatalf("status %d for %q: %s", rec.Code, body, rec.Body)
+		}
+	})
 }
