@@ -186,6 +186,7 @@ type stream struct {
 	t0    time.Time
 	clock time.Duration // media time sent so far
 	next  int           // next frame of the clip (looping)
+	sent  [][]byte      // every frame packetized, in order
 }
 
 func newStream(c clip, ts0 uint32, seq0 uint16, t0 time.Time) *stream {
@@ -204,6 +205,7 @@ func (s *stream) frame(delay time.Duration) []sent {
 	s.next++
 	at := s.t0.Add(s.clock + delay)
 	pkts := s.pk.Packetize(s.c.frames[i], s.c.ticks[i])
+	s.sent = append(s.sent, s.c.frames[i])
 	s.clock += time.Duration(s.c.ticks[i]) * time.Second / time.Duration(s.c.clock)
 	out := make([]sent, len(pkts))
 	for j, p := range pkts {
@@ -221,10 +223,10 @@ func (s *stream) pause(d time.Duration, advanceTS bool) {
 	s.clock += d
 }
 
-// framesFor packetizes frames covering d of media.
+// framesFor packetizes frames covering d of media (give or take rounding).
 func (s *stream) framesFor(d time.Duration, delay time.Duration) []sent {
 	var out []sent
-	end := s.clock + d
+	end := s.clock + d - time.Millisecond
 	for s.clock < end {
 		out = append(out, s.frame(delay)...)
 	}
@@ -458,5 +460,44 @@ func closeSession(t *testing.T, s *Session) {
 	defer cancel()
 	if err := s.Close(ctx); err != nil {
 		t.Fatalf("Close: %v", err)
+	}
+}
+
+// checkFramesIntact reads the file's frames back and checks each is exactly one of the frames
+// sent, in order, and that after a frame that is missing (lost on the way) the next one kept
+// is a keyframe: a VP8 frame whose reference is missing would decode to garbage, and ffmpeg
+// would not say so.
+func checkFramesIntact(t *testing.T, path string, sentFrames [][]byte, video bool) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	sc, err := scanWebM(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := -1
+	for i, b := range sc.blocks {
+		data := make([]byte, b.n)
+		if _, err := f.ReadAt(data, b.off); err != nil {
+			t.Fatal(err)
+		}
+		k := j + 1
+		for k < len(sentFrames) && !bytes.Equal(sentFrames[k], data) {
+			k++
+		}
+		if k == len(sentFrames) {
+			t.Fatalf("frame %d of the file (%d bytes) is none of the frames sent after #%d", i, len(data), j)
+		}
+		if video && k != j+1 && !isVP8Keyframe(data) {
+			t.Fatalf("frame %d of the file follows a missing frame but is not a keyframe", i)
+		}
+		if b.key != (!video || isVP8Keyframe(data)) {
+			t.Fatalf("frame %d: keyframe flag %v is wrong", i, b.key)
+		}
+		j = k
 	}
 }

@@ -296,7 +296,7 @@ func (w *trackWriter) finish() {
 			end.durationMs = res.durationMs
 		}
 	}
-	w.log.Debug("span ended", "file", w.file, "frames", w.frames, "status", end.status,
+	w.log.Debug("span ended", "frames", w.frames, "status", end.status,
 		"lost", w.reorder.lost, "dropped_frames", w.vp8.dropped, "resyncs", w.tl.resyncs)
 	w.sess.spanEnded(w, end)
 }
