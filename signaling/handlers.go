@@ -198,6 +198,10 @@ func (c *conn) welcome(mem *member, resumed bool) {
 	if seat.Role == sfu.RoleCoach {
 		you.Mode, you.Target = string(seat.Mode), string(seat.Target)
 	}
+	ice := []proto.ICEServer{}
+	if c.srv.ice != nil {
+		ice = append(ice, c.srv.ice(string(mem.id))...)
+	}
 	c.sendMsg(proto.Welcome{
 		Type:       proto.TypeWelcome,
 		Version:    proto.Version,
@@ -205,7 +209,7 @@ func (c *conn) welcome(mem *member, resumed bool) {
 		You:        you,
 		Resume:     mem.resume,
 		Resumed:    resumed,
-		ICEServers: []proto.ICEServer{},
+		ICEServers: ice,
 		Recording:  false,
 	})
 	mem.markReady(c)

@@ -18,6 +18,7 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"ringside/internal/proto"
 	"ringside/internal/store"
 	"ringside/sfu"
 )
@@ -32,6 +33,9 @@ type Config struct {
 	GracePeriod time.Duration
 	// Registerer receives the signaling metrics (nil: not exported).
 	Registerer prometheus.Registerer
+	// ICEServers gives the STUN/TURN servers (with credentials) a participant is told of in
+	// its welcome; nil means none.
+	ICEServers func(participantID string) []proto.ICEServer
 }
 
 // Limits bound what one client may cost the server.
@@ -55,6 +59,7 @@ type Server struct {
 	api      *webrtc.API
 	upgrader websocket.Upgrader
 	metrics  *metrics
+	ice      func(participantID string) []proto.ICEServer
 	panicOn  atomic.Value // message type whose handler panics; set only by tests
 
 	mu       sync.Mutex // guards the following fields
@@ -99,6 +104,7 @@ func New(cfg Config) (*Server, error) {
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
 		metrics: m,
+		ice:     cfg.ICEServers,
 		rooms:   map[string]*liveRoom{},
 		conns:   map[*conn]struct{}{},
 	}, nil
