@@ -243,5 +243,7 @@ func offsetOf(start, at time.Time, fallback int64) int64 {
 	if at.IsZero() || start.IsZero() {
 		return fallback
 	}
-	return max(at.Sub(start).Milliseconds(), 0)
+	// The catalog keeps times truncated to the millisecond: measure from the start truncated
+	// alike.
+	return max(at.Sub(start.Truncate(time.Millisecond)).Milliseconds(), 0)
 }

@@ -122,16 +122,34 @@ func (s *Session) StartTrack(info sfu.TrackInfo) (sfu.TrackWriter, error) {
 		}
 	}
 	file := s.nameLocked(mt.Role, mt.ParticipantID, kind)
+	w := s.newTrackWriter(info, mt.ID, file, clock)
+	s.writers[w] = struct{}{}
+	// The file is named from the start (it is created at the first frame), so that Recover
+	// finds it whenever the crash came.
+	mt.File, row.File = file, relFile(s.id, file)
+	s.man.Tracks = append(s.man.Tracks, mt)
+	s.ops = append(s.ops, catalogOp{add: true, t: row})
+	s.changedLocked()
+	go w.run()
+	return w, nil
+}
+
+// newTrackWriter builds a span's writer with its preallocated queue; run starts it.
+func (s *Session) newTrackWriter(info sfu.TrackInfo, id, file string, clock uint32) *trackWriter {
 	q := s.rec.queueLen
+	kind := store.KindAudio
+	if info.Kind == webrtc.RTPCodecTypeVideo {
+		kind = store.KindVideo
+	}
 	w := &trackWriter{
 		sess:   s,
 		info:   info,
-		id:     mt.ID,
+		id:     id,
 		file:   file,
 		path:   filepath.Join(s.dir, file),
 		video:  kind == store.KindVideo,
 		clock:  clock,
-		log:    s.log.With("participant", mt.ParticipantID, "kind", kind, "file", file),
+		log:    s.log.With("participant", string(info.ParticipantID), "kind", kind, "file", file),
 		free:   make(chan *slot, q),
 		queue:  make(chan *slot, q),
 		srs:    make(chan senderReport, 4),
@@ -144,15 +162,7 @@ func (s *Session) StartTrack(info sfu.TrackInfo) (sfu.TrackWriter, error) {
 	for i := range slots {
 		w.free <- &slots[i]
 	}
-	s.writers[w] = struct{}{}
-	// The file is named from the start (it is created at the first frame), so that Recover
-	// finds it whenever the crash came.
-	mt.File, row.File = file, relFile(s.id, file)
-	s.man.Tracks = append(s.man.Tracks, mt)
-	s.ops = append(s.ops, catalogOp{add: true, t: row})
-	s.changedLocked()
-	go w.run()
-	return w, nil
+	return w
 }
 
 // codecName is the short codec name of a MIME type: "audio/opus" → "opus".

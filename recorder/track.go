@@ -142,6 +142,10 @@ func (w *trackWriter) run() {
 				w.err = w.out.flush()
 			}
 		case <-w.done:
+			if w.sess.failure.Load() != nil {
+				w.abort() // what was queued past the failure is not the whole span
+				return
+			}
 			w.drain()
 			w.finish()
 			return

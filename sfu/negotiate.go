@@ -10,8 +10,9 @@ import (
 // negotiator runs the server-offered down connection: one offer outstanding at a time, and
 // changes that arrive meanwhile folded into one follow-up offer.
 type negotiator struct {
-	pc   *webrtc.PeerConnection
-	send func(sdp string)
+	pc      *webrtc.PeerConnection
+	send    func(sdp string)
+	trickle *trickler
 
 	mu         sync.Mutex // guards the following fields, and serializes offers and answers
 	offering   bool
@@ -44,6 +45,8 @@ func (n *negotiator) offerLocked() error {
 	if err != nil {
 		return fmt.Errorf("%w: create offer: %v", ErrNegotiation, err)
 	}
+	n.trickle.hold()
+	defer n.trickle.release()
 	if err := n.pc.SetLocalDescription(offer); err != nil {
 		return fmt.Errorf("%w: set local offer: %v", ErrNegotiation, err)
 	}

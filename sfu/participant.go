@@ -25,6 +25,8 @@ const (
 type Events interface {
 	// Offer carries a server offer for the down connection.
 	Offer(sdp string)
+	// Answer carries the server's answer on the up connection.
+	Answer(sdp string)
 	// Candidate carries a local ICE candidate; nil ends the candidates of that connection.
 	Candidate(conn Conn, c *webrtc.ICECandidateInit)
 	// Roster carries the participant's roster, already filtered, whenever it changes.
@@ -82,6 +84,8 @@ type Participant struct {
 	pending   map[webrtc.RTPCodecType]*UpTrack
 	pendTimer *time.Timer
 
+	upMu      sync.Mutex // serializes up offers
+	upTrickle *trickler
 	upCands   candidateBuffer
 	downCands candidateBuffer
 }
@@ -111,9 +115,11 @@ func (p *Participant) newPCs(api *webrtc.API) error {
 		_ = p.up.Close()
 		return fmt.Errorf("%w: down connection: %v", ErrNegotiation, err)
 	}
-	p.neg = &negotiator{pc: p.down, send: p.events.Offer}
-	p.up.OnICECandidate(p.trickle(ConnUp))
-	p.down.OnICECandidate(p.trickle(ConnDown))
+	p.upTrickle = &trickler{conn: ConnUp, events: p.events}
+	downTrickle := &trickler{conn: ConnDown, events: p.events}
+	p.neg = &negotiator{pc: p.down, send: p.events.Offer, trickle: downTrickle}
+	p.up.OnICECandidate(p.upTrickle.candidate)
+	p.down.OnICECandidate(downTrickle.candidate)
 	p.up.OnTrack(p.onTrack)
 	p.up.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.log.Debug("up connection", "state", s.String())
@@ -124,41 +130,38 @@ func (p *Participant) newPCs(api *webrtc.API) error {
 	return nil
 }
 
-func (p *Participant) trickle(conn Conn) func(*webrtc.ICECandidate) {
-	return func(c *webrtc.ICECandidate) {
-		if c == nil {
-			p.events.Candidate(conn, nil)
-			return
-		}
-		init := c.ToJSON()
-		p.events.Candidate(conn, &init)
-	}
-}
-
-// HandleOffer applies the client's offer for the up connection and returns the answer.
-func (p *Participant) HandleOffer(conn Conn, offer string) (string, error) {
+// HandleOffer applies the client's offer for the up connection; the answer goes out through
+// Events.Answer, ahead of the candidates gathered for it.
+func (p *Participant) HandleOffer(conn Conn, offer string) error {
 	if conn != ConnUp {
-		return "", fmt.Errorf("%w: the server offers the down connection", ErrNoOffer)
+		return fmt.Errorf("%w: the server offers the down connection", ErrNoOffer)
 	}
 	kinds, err := sendingKinds(offer)
 	if err != nil {
-		return "", err
+		return err
 	}
+	p.upMu.Lock()
+	defer p.upMu.Unlock()
 	p.pubMu.Lock()
 	p.expected = kinds
 	p.pubMu.Unlock()
+	// Candidates of a restarted ICE session are gathered from the moment the offer is
+	// applied, so hold them from here.
+	p.upTrickle.hold()
+	defer p.upTrickle.release()
 	if err := p.up.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBadSDP, err)
+		return fmt.Errorf("%w: %v", ErrBadSDP, err)
 	}
 	p.upCands.flush(p.up)
 	answer, err := p.up.CreateAnswer(nil)
 	if err != nil {
-		return "", fmt.Errorf("%w: create answer: %v", ErrNegotiation, err)
+		return fmt.Errorf("%w: create answer: %v", ErrNegotiation, err)
 	}
 	if err := p.up.SetLocalDescription(answer); err != nil {
-		return "", fmt.Errorf("%w: set local answer: %v", ErrNegotiation, err)
+		return fmt.Errorf("%w: set local answer: %v", ErrNegotiation, err)
 	}
-	return answer.SDP, nil
+	p.events.Answer(answer.SDP)
+	return nil
 }
 
 // HandleAnswer applies the client's answer to the server's down offer.

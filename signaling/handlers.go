@@ -222,12 +222,7 @@ func (c *conn) handleOffer(m *proto.SDP) error {
 	if err := c.srv.limits.checkSDP(m.SDP); err != nil {
 		return err
 	}
-	answer, err := c.member.part.HandleOffer(sfu.ConnUp, m.SDP)
-	if err != nil {
-		return err
-	}
-	c.sendMsg(proto.SDP{Type: proto.TypeAnswer, PC: proto.PCUp, SDP: answer})
-	return nil
+	return c.member.part.HandleOffer(sfu.ConnUp, m.SDP)
 }
 
 func (c *conn) handleAnswer(m *proto.SDP) error {

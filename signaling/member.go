@@ -127,6 +127,11 @@ func (m *member) Offer(sdp string) {
 	m.emit(proto.SDP{Type: proto.TypeOffer, PC: proto.PCDown, SDP: sdp})
 }
 
+// Answer implements sfu.Events.
+func (m *member) Answer(sdp string) {
+	m.emit(proto.SDP{Type: proto.TypeAnswer, PC: proto.PCUp, SDP: sdp})
+}
+
 // Candidate implements sfu.Events.
 func (m *member) Candidate(c sfu.Conn, cand *webrtc.ICECandidateInit) {
 	msg := proto.Candidate{Type: proto.TypeCandidate, PC: proto.PC(c)}
