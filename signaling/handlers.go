@@ -210,7 +210,7 @@ func (c *conn) welcome(mem *member, resumed bool) {
 		Resume:     mem.resume,
 		Resumed:    resumed,
 		ICEServers: ice,
-		Recording:  false,
+		Recording:  mem.room.recording(),
 	})
 	mem.markReady(c)
 }
@@ -272,6 +272,9 @@ func (c *conn) handleMode(m *proto.Mode) error {
 	}); err != nil {
 		mem.log.Warn("store mode change", "err", err)
 	}
+	if rec := mem.room.rec; rec != nil {
+		rec.ModeChange(string(mem.id), string(seat.Mode), string(seat.Target), now)
+	}
 	mem.log.Info("mode", "mode", string(seat.Mode), "target", string(seat.Target))
 	c.sendMsg(proto.Mode{Type: proto.TypeMode, Mode: string(seat.Mode), Target: string(seat.Target)})
 	return nil
@@ -302,6 +305,9 @@ func (c *conn) handleMark(m *proto.Mark) error {
 	defer cancel()
 	if err := c.srv.store.AddMarker(ctx, mk); err != nil {
 		return wrap(ErrInternal, "store marker: %v", err)
+	}
+	if lr.rec != nil {
+		lr.rec.Marker(mk.ID, mk.ParticipantID, mk.Note, now)
 	}
 	c.sendMsg(proto.Marked{Type: proto.TypeMarked, ID: mk.ID, AtMs: mk.OffsetMs, Note: mk.Note})
 	return nil

@@ -12,6 +12,8 @@ type metrics struct {
 	sessions     prometheus.Gauge
 	participants *prometheus.GaugeVec
 	wsErrors     *prometheus.CounterVec
+	// recordingFailures counts recordings stopped by a failure.
+	recordingFailures prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -25,11 +27,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		wsErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ringside_websocket_errors_total", Help: "Errors sent to signaling clients, by code.",
 		}, []string{"code"}),
+		recordingFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "ringside_recording_failures_total", Help: "Recordings stopped by a failure (disk full, slow disk, I/O error).",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.sessions, m.participants, m.wsErrors} {
+	for _, c := range []prometheus.Collector{m.sessions, m.participants, m.wsErrors, m.recordingFailures} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {

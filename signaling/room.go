@@ -18,11 +18,23 @@ type liveRoom struct {
 	start   time.Time // session time zero: markers and mode changes are offsets from it
 	log     *slog.Logger
 
-	mu       sync.Mutex // guards the following fields
-	byInvite map[string]*member
-	members  map[sfu.ParticipantID]*member
-	marks    int
-	closed   bool
+	rec Recording // nil when the session is not recorded; set before the room is shared
+
+	mu        sync.Mutex // guards the following fields
+	byInvite  map[string]*member
+	members   map[sfu.ParticipantID]*member
+	marks     int
+	closed    bool
+	recState  string // "on", "off" or "failed"
+	recReason string
+}
+
+func (lr *liveRoom) membersLocked() []*member {
+	out := make([]*member, 0, len(lr.members))
+	for _, m := range lr.members {
+		out = append(out, m)
+	}
+	return out
 }
 
 // offsetMs is the session time of t.
@@ -82,6 +94,7 @@ func (lr *liveRoom) remove(m *member, reason string) {
 	if empty {
 		lr.srv.dropRoom(lr)
 		lr.room.Close()
+		lr.finishRecording()
 	}
 }
 
@@ -89,14 +102,15 @@ func (lr *liveRoom) remove(m *member, reason string) {
 func (lr *liveRoom) closeAll(reason string) {
 	lr.mu.Lock()
 	lr.closed = true
-	members := make([]*member, 0, len(lr.members))
-	for _, m := range lr.members {
-		members = append(members, m)
-	}
+	members := lr.membersLocked()
 	lr.mu.Unlock()
-	for _, m := range members {
-		lr.remove(m, reason)
+	if len(members) == 0 {
+		lr.srv.dropRoom(lr)
+		lr.room.Close()
+		lr.finishRecording()
+		return
 	}
-	lr.srv.dropRoom(lr)
-	lr.room.Close()
+	for _, m := range members {
+		lr.remove(m, reason) // the last one closes the room and its recording
+	}
 }

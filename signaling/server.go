@@ -33,6 +33,8 @@ type Config struct {
 	GracePeriod time.Duration
 	// Registerer receives the signaling metrics (nil: not exported).
 	Registerer prometheus.Registerer
+	// Recorder records sessions created with recording on (nil: none is recorded).
+	Recorder Recorder
 	// ICEServers gives the STUN/TURN servers (with credentials) a participant is told of in
 	// its welcome; nil means none.
 	ICEServers func(participantID string) []proto.ICEServer
@@ -60,6 +62,7 @@ type Server struct {
 	upgrader websocket.Upgrader
 	metrics  *metrics
 	ice      func(participantID string) []proto.ICEServer
+	recorder Recorder
 	panicOn  atomic.Value // message type whose handler panics; set only by tests
 
 	mu       sync.Mutex // guards the following fields
@@ -103,10 +106,11 @@ func New(cfg Config) (*Server, error) {
 			// on another origin gains nothing by opening a socket.
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
-		metrics: m,
-		ice:     cfg.ICEServers,
-		rooms:   map[string]*liveRoom{},
-		conns:   map[*conn]struct{}{},
+		metrics:  m,
+		ice:      cfg.ICEServers,
+		recorder: cfg.Recorder,
+		rooms:    map[string]*liveRoom{},
+		conns:    map[*conn]struct{}{},
 	}, nil
 }
 
@@ -171,7 +175,9 @@ func (s *Server) room(sess store.Session) (*liveRoom, error) {
 		}),
 		byInvite: map[string]*member{},
 		members:  map[sfu.ParticipantID]*member{},
+		recState: "off",
 	}
+	lr.startRecording()
 	s.rooms[sess.ID] = lr
 	s.metrics.sessions.Set(float64(len(s.rooms)))
 	return lr, nil

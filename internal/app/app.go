@@ -141,9 +141,17 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store
 	if err != nil {
 		return nil, err
 	}
-	sig, err := signaling.New(signaling.Config{
-		Store:  st,
-		Logger: log.With("component", "signaling"),
+	// The recorder reports failures to signaling, which is built after it; no recording can
+	// start (and so fail) before sig is set.
+	var sig *signaling.Server
+	rec, err := startRecorder(ctx, cfg, log, st, func(id string, err error) { sig.RecordingFailed(id, err) })
+	if err != nil {
+		return nil, err
+	}
+	sig, err = signaling.New(signaling.Config{
+		Recorder: recorderAdapter{rec},
+		Store:    st,
+		Logger:   log.With("component", "signaling"),
 		SFU: sfu.Config{
 			UDPPortMin:       cfg.UDPPortMin,
 			UDPPortMax:       cfg.UDPPortMax,

@@ -19,7 +19,7 @@ var rules = []struct {
 	{"ringside/internal/store", nil, []string{"net/http", "github.com/pion/webrtc/v4"}},
 	{"ringside/internal/proto", nil, []string{"net/http", "database/sql"}},
 	{"ringside/web", nil, []string{"database/sql", "github.com/pion/webrtc/v4"}},
-	{"ringside/recorder", []string{"ringside/sfu"}, []string{"net/http", "github.com/gorilla/websocket"}},
+	{"ringside/recorder", []string{"ringside/sfu", "ringside/internal/store"}, []string{"net/http", "github.com/gorilla/websocket"}},
 	{"ringside/signaling", []string{"ringside/sfu", "ringside/internal/proto", "ringside/internal/store"}, nil},
 	{"ringside/internal/client", []string{"ringside/internal/proto"}, []string{"database/sql"}},
 	{"ringside/internal/httpapi", []string{"ringside/internal/store"}, []string{"github.com/pion/webrtc/v4"}},
