@@ -126,7 +126,9 @@ func (w *trackWriter) run() {
 	w.reorder = newReorderBuffer(reorderWindow(cap(w.queue)), w.packet, w.release)
 	if w.video {
 		w.vp8 = newVP8Assembler()
-		w.requestKeyframe(time.Time{})
+		if w.info.RequestKeyframe != nil {
+			w.info.RequestKeyframe() // the file starts at a keyframe: ask for one now
+		}
 	}
 	w.tl = newTimeline(w.clock)
 	tick := time.NewTicker(w.sess.rec.flushInterval)
@@ -203,11 +205,17 @@ func (w *trackWriter) packet(s *slot, lost bool) {
 	}
 }
 
+// requestKeyframe asks again while the span waits for a keyframe, at most every
+// keyframeRetry of arrival time; the request made at the start counts from the first packet.
 func (w *trackWriter) requestKeyframe(now time.Time) {
 	if w.info.RequestKeyframe == nil {
 		return
 	}
-	if !now.IsZero() && !w.lastKeyReq.IsZero() && now.Sub(w.lastKeyReq) < keyframeRetry {
+	if w.lastKeyReq.IsZero() {
+		w.lastKeyReq = now
+		return
+	}
+	if now.Sub(w.lastKeyReq) < keyframeRetry {
 		return
 	}
 	w.lastKeyReq = now
