@@ -114,38 +114,27 @@ func finalizeFile(path string, create func(string) (io.WriteCloser, error)) (fin
 	if err != nil {
 		return res, err
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
 	w := bufio.NewWriterSize(f, 256<<10)
 	w.Write(head)
-	seg := putID(nil, idSegment)
-	seg = putSize(seg, uint64(segSize), 8)
-	w.Write(seg)
+	w.Write(putSize(putID(nil, idSegment), uint64(segSize), 8))
 	w.Write(seekHead(infoPos, tracksPos, cuesPos))
 	w.Write(info)
 	w.Write(tracks)
-	if err := writeClusters(w, src, sc.blocks, plans); err != nil {
-		return res, err
+	err = writeClusters(w, src, sc.blocks, plans)
+	if err == nil {
+		w.Write(cuesBytes)
+		err = w.Flush()
 	}
-	w.Write(cuesBytes)
-	if err := w.Flush(); err != nil {
-		return res, err
+	if err == nil {
+		err = syncWriter(f)
 	}
-	if err := syncWriter(f); err != nil {
-		return res, err
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := f.Close(); err != nil {
-		ok = true // closed; the deferred cleanup would close it again
-		os.Remove(tmp)
-		return res, err
+	if err == nil {
+		err = os.Rename(tmp, path)
 	}
-	ok = true
-	if err := os.Rename(tmp, path); err != nil {
+	if err != nil {
 		os.Remove(tmp)
 		return res, err
 	}

@@ -62,10 +62,8 @@ func NewAPI(cfg Config) (*webrtc.API, error) {
 	// host candidates (their own become peer-reflexive), so we neither need nor want it.
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetIncludeLoopbackCandidate(cfg.IncludeLoopback)
-	if cfg.UDPPortMin != 0 || cfg.UDPPortMax != 0 {
-		if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
-			return nil, fmt.Errorf("sfu: udp port range: %w", err)
-		}
+	if err := cfg.Media.configure(&se, cfg); err != nil {
+		return nil, err
 	}
 	if cfg.PublicIP != "" {
 		se.SetNAT1To1IPs([]string{cfg.PublicIP}, webrtc.ICECandidateTypeHost)

@@ -4,7 +4,8 @@ import "time"
 
 // Config configures the media plane shared by all rooms.
 type Config struct {
-	// UDPPortMin and UDPPortMax bound the ports ICE gathers on (0 = any).
+	// UDPPortMin and UDPPortMax bound the ports ICE gathers on (0 = any). They do not apply
+	// in single-port mode (MediaPort).
 	UDPPortMin, UDPPortMax uint16
 	// PublicIP, when set, replaces host candidates' addresses (1:1 NAT, e.g. a cloud VM).
 	PublicIP string
@@ -13,4 +14,13 @@ type Config struct {
 	KeyframeInterval time.Duration
 	// IncludeLoopback gathers loopback candidates too (tests on one machine).
 	IncludeLoopback bool
+	// MediaPort, when not 0, carries all media of all PeerConnections on this one UDP port
+	// (Pion's UDP mux) and ICE-TCP (passive) on the same TCP port, so that a firewall needs
+	// two rules. It needs Media, opened by ListenMedia.
+	MediaPort uint16
+	// Media, when set, is where ICE gets its sockets: the single-port muxes, or else the
+	// ephemeral sockets of each connection, tracked so that Media can tell which addresses
+	// are the SFU's own (what the embedded TURN server may relay to). Nil: plain ephemeral
+	// sockets, untracked. Whoever opened it closes it after the last PeerConnection.
+	Media *MediaNet
 }
