@@ -114,11 +114,33 @@ export RINGSIDE_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port/postgres?sslm
 # Each step runs even if an earlier one failed, so one run shows every problem.
 failed=()
 
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go') 2>/dev/null || true)
+if [[ -n $unformatted ]]; then
+	printf 'gofmt needed on:\n%s\n' "$unformatted" >&2
+	failed+=("gofmt")
+fi
+
 step "go vet ${pkgs[*]}"
 go vet "${pkgs[@]}" || failed+=("go vet")
 
+# One package at a time: the end-to-end tests carry real-time media (and browsers), and on a
+# 2-core machine two of them side by side would measure the machine, not the code.
 step "go test ${pkgs[*]}"
-go test -count=1 -timeout 40m -p 2 "${go_flags[@]}" "${pkgs[@]}" || failed+=("go test")
+go test -count=1 -timeout 60m -p 1 "${go_flags[@]}" "${pkgs[@]}" || failed+=("go test")
+
+# Every fuzz target runs briefly; a crasher it finds is written to the package's testdata/fuzz/
+# and fails the run. FUZZTIME=0 skips this step.
+fuzztime=${FUZZTIME:-5s}
+if [[ $fuzztime != 0 && ${#go_flags[@]} -eq 0 ]]; then
+	while IFS= read -r pkg; do
+		[[ -n $pkg ]] || continue
+		for target in $(go test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
+			step "fuzz $pkg $target ($fuzztime)"
+			go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" || failed+=("fuzz $target")
+		done
+	done < <(go list "${pkgs[@]}" 2>/dev/null || true)
+fi
 
 # The race detector runs on the packages where goroutines meet, among those selected above.
 # go list drops patterns that match nothing yet, so packages still to be written are no error.
@@ -126,10 +148,10 @@ selected=$(go list -e "${pkgs[@]}" 2>/dev/null || true)
 race_pkgs=()
 while IFS= read -r pkg; do
 	[[ -n $pkg ]] && grep -qxF -- "$pkg" <<<"$selected" && race_pkgs+=("$pkg")
-done < <(go list -e ./sfu/... ./signaling/... ./internal/store/... 2>/dev/null || true)
+done < <(go list -e ./sfu/... ./signaling/... ./recorder/... ./internal/store/... ./internal/client/... 2>/dev/null || true)
 if ((${#race_pkgs[@]} > 0)); then
 	step "go test -race ${race_pkgs[*]}"
-	go test -race -count=1 -timeout 40m -p 2 "${go_flags[@]}" "${race_pkgs[@]}" || failed+=("go test -race")
+	go test -race -count=1 -timeout 40m -p 1 "${go_flags[@]}" "${race_pkgs[@]}" || failed+=("go test -race")
 else
 	step "go test -race: no sfu, signaling or store packages selected"
 fi

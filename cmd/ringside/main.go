@@ -121,6 +121,11 @@ func serveCmd(args []string, e *env) int {
 	fs.DurationVar(&cfg.GracePeriod, "grace", 30*time.Second, "how long a participant whose connection dropped may resume")
 	fs.IntVar(&cfg.Limits.ParticipantsPerSession, "max-participants", 8, "most participants in one session")
 	fs.IntVar(&cfg.Limits.SessionsPerServer, "max-sessions", 200, "most live sessions on this server")
+	fs.Int64Var(&cfg.Limits.MaxFrameBytes, "max-frame-bytes", 64<<10, "largest websocket frame a client may send, in bytes")
+	fs.IntVar(&cfg.Limits.MaxSDPBytes, "max-sdp-bytes", 32<<10, "largest SDP a client may send, in bytes")
+	fs.IntVar(&cfg.Limits.MaxMLines, "max-m-lines", 16, "most media sections in a client's SDP")
+	fs.Float64Var(&cfg.Limits.MessagesPerSecond, "max-messages-per-second", 50, "signaling messages per second a client may send (sustained)")
+	fs.IntVar(&cfg.Limits.MessageBurst, "max-message-burst", 100, "signaling messages a client may send in a burst")
 	withEnvUsage(fs)
 	fs.Usage = func() {
 		w := fs.Output()
