@@ -79,9 +79,10 @@ type Participant struct {
 	lastRoster []RosterEntry
 	left       bool
 
-	pubMu     sync.Mutex // guards expected and pending, the tracks not yet published
+	pubMu     sync.Mutex // guards expected, pending and waiting: the tracks not yet published
 	expected  map[webrtc.RTPCodecType]bool
 	pending   map[webrtc.RTPCodecType]*UpTrack
+	waiting   []chan struct{}
 	pendTimer *time.Timer
 
 	upMu      sync.Mutex // serializes up offers
@@ -239,20 +240,26 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 		},
 		log: p.log.With("track", remote.Kind().String()),
 	})
-	p.stage(t)
+	published := p.stage(t)
 	go t.runRTCP()
 	go t.runKeyframeClock(p.room.keyframeInterval())
+	// Reading starts once the track is in the room, so that its first packets (a video
+	// track's first keyframe) reach the recorder and receivers; Pion buffers meanwhile.
+	<-published
 	t.run()
 	p.room.unpublish(p, t)
 }
 
-// stage holds a new up-track until the participant's other announced tracks arrive.
-func (p *Participant) stage(t *UpTrack) {
+// stage holds a new up-track until the participant's other announced tracks arrive; the
+// returned channel closes once it is published (or the participant left).
+func (p *Participant) stage(t *UpTrack) <-chan struct{} {
+	published := make(chan struct{})
 	p.pubMu.Lock()
 	if p.pending == nil {
 		p.pending = map[webrtc.RTPCodecType]*UpTrack{}
 	}
 	p.pending[t.kind] = t
+	p.waiting = append(p.waiting, published)
 	complete := true
 	for k := range p.expected {
 		if p.pending[k] == nil {
@@ -266,12 +273,13 @@ func (p *Participant) stage(t *UpTrack) {
 	if complete {
 		p.publishPending()
 	}
+	return published
 }
 
 func (p *Participant) publishPending() {
 	p.pubMu.Lock()
-	tracks := p.pending
-	p.pending = nil
+	tracks, waiting := p.pending, p.waiting
+	p.pending, p.waiting = nil, nil
 	if p.pendTimer != nil {
 		p.pendTimer.Stop()
 		p.pendTimer = nil
@@ -279,6 +287,9 @@ func (p *Participant) publishPending() {
 	p.pubMu.Unlock()
 	if len(tracks) > 0 {
 		p.room.publish(p, tracks)
+	}
+	for _, c := range waiting {
+		close(c)
 	}
 }
 
