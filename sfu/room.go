@@ -95,21 +95,25 @@ func (r *Room) Join(jp JoinParams) (*Participant, error) {
 	if jp.Role == RoleCoach {
 		p.seat.Mode = ModeSilent
 	}
+	// Making PeerConnections generates certificates: do it before taking the room's lock.
+	if err := p.newPCs(r.api); err != nil {
+		return nil, err
+	}
 	r.mu.Lock()
+	var refuse error
 	switch {
 	case r.closed:
-		r.mu.Unlock()
-		return nil, ErrClosed
+		refuse = ErrClosed
 	case r.findLocked(jp.ID) != nil:
-		r.mu.Unlock()
-		return nil, ErrDuplicate
+		refuse = ErrDuplicate
 	case r.max > 0 && len(r.parts) >= r.max:
-		r.mu.Unlock()
-		return nil, ErrRoomFull
+		refuse = ErrRoomFull
 	}
-	if err := p.newPCs(r.api); err != nil {
+	if refuse != nil {
 		r.mu.Unlock()
-		return nil, err
+		_ = p.up.Close()
+		_ = p.down.Close()
+		return nil, refuse
 	}
 	r.parts = append(r.parts, p)
 	r.applyAndUnlock()

@@ -32,8 +32,10 @@ type Sink interface {
 	StartTrack(info TrackInfo) (TrackWriter, error)
 }
 
-// TrackWriter is one recorded span of one track. Its methods are called from the track's reader
-// goroutine and must neither block nor keep p or its payload after returning.
+// TrackWriter is one recorded span of one track. WriteRTP is called from the track's reader
+// goroutine, SenderReport from its RTCP goroutine, and Close from the room once the writer is
+// out of the fan-out, possibly while a last WriteRTP is still running. None may block, and
+// WriteRTP must not keep p or its payload after returning.
 type TrackWriter interface {
 	WriteRTP(p *rtp.Packet, arrival time.Time)
 	// SenderReport passes on the publisher's RTCP sender report timing for this track.

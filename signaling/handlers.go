@@ -134,6 +134,15 @@ func (c *conn) handleJoin(m *proto.Join) error {
 	}
 	mem.attach(c)
 	replaced, err := lr.add(mem)
+	if errors.Is(err, ErrSessionEnded) {
+		// The room closed as its last member left, just before this join: open it again.
+		if lr, err = c.srv.room(sess); err != nil {
+			return err
+		}
+		mem.room = lr
+		mem.log = lr.log.With("participant", string(mem.id), "role", inv.Role)
+		replaced, err = lr.add(mem)
+	}
 	if err != nil {
 		return err
 	}

@@ -80,7 +80,10 @@ func (lr *liveRoom) remove(m *member, reason string) {
 	}
 	empty := len(lr.members) == 0
 	if empty {
+		// Dropped from the server while still locked, so a join that finds this room closed
+		// and asks the server again gets a new one.
 		lr.closed = true
+		lr.srv.dropRoom(lr)
 	}
 	lr.mu.Unlock()
 
@@ -92,7 +95,6 @@ func (lr *liveRoom) remove(m *member, reason string) {
 		m.log.Warn("store participant left", "err", err)
 	}
 	if empty {
-		lr.srv.dropRoom(lr)
 		lr.room.Close()
 		lr.finishRecording()
 	}

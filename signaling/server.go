@@ -221,9 +221,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
+	// Rooms close in parallel: closing PeerConnections and finalizing recordings take time.
+	var wg sync.WaitGroup
 	for _, lr := range rooms {
-		lr.closeAll("server_shutdown")
+		wg.Go(func() { lr.closeAll("server_shutdown") })
 	}
+	wg.Wait()
 	for _, c := range conns {
 		c.fail(ErrShuttingDown)
 	}
