@@ -264,3 +264,57 @@ func scanBytes(t *testing.T, b []byte) *scanned {
 	}
 	return sc
 }
+
+// TestRecoverSessionWithoutRecording: a session the crash left live that never recorded a
+// thing is still ended as interrupted; a directory whose manifest says recording is repaired
+// even without a catalog.
+func TestRecoverSessionWithoutRecording(t *testing.T) {
+	checkLeaks(t)
+	ctx := context.Background()
+	st := testStore(t, "norec", time.Now(), nil)
+	dir := t.TempDir()
+	if err := New(Config{Dir: dir, Catalog: st, Logger: testLogger(t)}).Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := st.Session(ctx, "norec"); err != nil || s.State != store.SessionInterrupted {
+		t.Errorf("session after Recover: %+v, %v", s, err)
+	}
+
+	// No catalog: the manifest alone says the recording was cut.
+	rec := New(Config{Dir: dir, Logger: testLogger(t), FlushInterval: 20 * time.Millisecond})
+	sess, err := rec.StartSession("diskonly", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := sess.StartTrack(opusInfo("rep00001", sfu.RoleRep))
+	as := newStream(loadOpus(t), 1, 1, time.Now())
+	feed(t, w, as.framesFor(2*time.Second, 0))
+	var fed int64
+	for _, f := range as.sent {
+		fed += int64(len(f))
+	}
+	snapshot := filepath.Join(t.TempDir(), "diskonly")
+	waitUntil(t, func() bool { // everything fed is on disk
+		st, err := os.Stat(filepath.Join(dir, "diskonly", "rep-rep00001-audio-1.webm"))
+		return err == nil && st.Size() >= fed+6*int64(len(as.sent))+100 // frames, block headers, file header
+	})
+	copyDir(t, filepath.Join(dir, "diskonly"), snapshot)
+	closeSession(t, sess)
+	os.RemoveAll(filepath.Join(dir, "diskonly"))
+	copyDir(t, snapshot, filepath.Join(dir, "diskonly"))
+	if m := readManifest(t, filepath.Join(dir, "diskonly")); m.Status != SessionRecording {
+		t.Fatalf("snapshot manifest status %q", m.Status)
+	}
+	if err := New(Config{Dir: dir, Logger: testLogger(t)}).Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m := readManifest(t, filepath.Join(dir, "diskonly"))
+	if m.Status != SessionInterrupted || len(m.Tracks) != 1 || m.Tracks[0].Status != store.TrackInterrupted {
+		t.Fatalf("manifest after Recover: %+v", m)
+	}
+	path := filepath.Join(dir, "diskonly", m.Tracks[0].File)
+	if d := ffprobe(t, path).duration(t); !within(d, 2*time.Second, 0.05) {
+		t.Errorf("recovered duration %v, want 2 s", d)
+	}
+	checkSeekable(t, path, 2)
+}

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ringside/internal/store"
 	"ringside/sfu"
 )
 
@@ -105,7 +106,6 @@ func New(cfg Config) *Recorder {
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
-	r.log = r.log.With("component", "recorder")
 	if r.queueLen <= 0 {
 		r.queueLen = DefaultQueueLen
 	}
@@ -182,6 +182,11 @@ func (s *Session) prepare() error {
 	switch {
 	case err == nil:
 		s.man.Tracks, s.man.ModeChanges, s.man.Markers = old.Tracks, old.ModeChanges, old.Markers
+		for i := range s.man.Tracks {
+			if s.man.Tracks[i].Status == store.TrackRecording { // cut by a crash, not recovered
+				s.rec.recoverTrack(s.dir, &s.man.Tracks[i], s.log)
+			}
+		}
 		if !old.StartedAt.IsZero() && !old.StartedAt.Equal(s.start) {
 			// Earlier offsets count from the earlier start; keep one timeline.
 			s.start, s.man.StartedAt = old.StartedAt, old.StartedAt

@@ -283,3 +283,35 @@ func TestManifestTimeline(t *testing.T) {
 		t.Errorf("second span starts %d ms after the first, want 1000", d)
 	}
 }
+
+// TestSessionRestartKeepsEarlierSpans: a session recorded again (the server restarted it)
+// keeps the earlier spans, its timeline and its file names.
+func TestSessionRestartKeepsEarlierSpans(t *testing.T) {
+	checkLeaks(t)
+	start := time.Now()
+	dir := t.TempDir()
+	audio := loadOpus(t)
+	for round := range 2 {
+		rec := New(Config{Dir: dir, Logger: testLogger(t)})
+		sess, err := rec.StartSession("again", start.Add(time.Duration(round)*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, _ := sess.StartTrack(opusInfo("rep00001", sfu.RoleRep))
+		feed(t, w, newStream(audio, 1, 1, start.Add(time.Duration(round)*time.Minute)).framesFor(time.Second, 0))
+		closeSession(t, sess)
+	}
+	m := readManifest(t, filepath.Join(dir, "again"))
+	if len(m.Tracks) != 2 || m.Tracks[0].File != "rep-rep00001-audio-1.webm" || m.Tracks[1].File != "rep-rep00001-audio-2.webm" {
+		t.Fatalf("tracks: %+v", m.Tracks)
+	}
+	if !m.StartedAt.Equal(start) || m.Tracks[1].StartOffsetMs < 59900 || m.Tracks[1].StartOffsetMs > 60100 {
+		t.Errorf("timeline: start %v, second span at %d ms", m.StartedAt, m.Tracks[1].StartOffsetMs)
+	}
+	for _, tr := range m.Tracks {
+		if tr.Status != store.TrackComplete {
+			t.Errorf("track %s: %s", tr.File, tr.Status)
+		}
+		ffprobe(t, filepath.Join(dir, "again", tr.File)).pts(t)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -104,9 +105,7 @@ func (r *Recorder) recoverSession(ctx context.Context, id string, sess *store.Se
 		}
 	}
 	// The catalog knows spans whose manifest write the crash cut off.
-	inCatalog := map[string]bool{}
 	for _, row := range rows {
-		inCatalog[row.ID] = true
 		if man.track(row.ID) == nil {
 			man.Tracks = append(man.Tracks, ManifestTrack{
 				ID: row.ID, ParticipantID: row.ParticipantID, Role: row.Role, Kind: row.Kind,
@@ -119,17 +118,10 @@ func (r *Recorder) recoverSession(ctx context.Context, id string, sess *store.Se
 		}
 	}
 	end := man.StartedAt
-	var updates []store.Track
 	for i := range man.Tracks {
 		t := &man.Tracks[i]
 		if t.Status == store.TrackRecording {
 			r.recoverTrack(dir, t, log)
-			if inCatalog[t.ID] {
-				updates = append(updates, store.Track{
-					ID: t.ID, File: relFile(id, t.File), OffsetMs: t.StartOffsetMs,
-					DurationMs: t.DurationMs, Status: t.Status, Whisper: t.Whisper,
-				})
-			}
 		}
 		if e := man.StartedAt.Add(time.Duration(t.StartOffsetMs+t.DurationMs) * time.Millisecond); e.After(end) {
 			end = e
@@ -138,8 +130,22 @@ func (r *Recorder) recoverSession(ctx context.Context, id string, sess *store.Se
 	if end.Equal(man.StartedAt) || end.After(r.now()) {
 		end = r.now()
 	}
-	for i := range updates {
-		updates[i].EndedAt = &end
+	// The catalog gets what the manifest now says, including updates the crash cut off.
+	var updates []store.Track
+	for _, row := range rows {
+		t := man.track(row.ID)
+		if t == nil {
+			continue
+		}
+		u := store.Track{ID: t.ID, File: relFile(id, t.File), OffsetMs: t.StartOffsetMs,
+			DurationMs: t.DurationMs, Status: t.Status, Whisper: t.Whisper, EndedAt: row.EndedAt}
+		if u.EndedAt == nil {
+			u.EndedAt = &end
+		}
+		if u.File != row.File || u.OffsetMs != row.OffsetMs || u.DurationMs != row.DurationMs ||
+			u.Status != row.Status || row.EndedAt == nil {
+			updates = append(updates, u)
+		}
 	}
 	if r.catalog != nil && sess != nil {
 		r.mergeTimeline(ctx, man, log)
@@ -174,9 +180,7 @@ func (r *Recorder) recoverSession(ctx context.Context, id string, sess *store.Se
 }
 
 // recoverTrack finalizes the file of a span a crash cut and marks it interrupted.
-func (r *Recorder) recoverTrack(dir string, t *ManifestTrack, log interface {
-	Warn(string, ...any)
-}) {
+func (r *Recorder) recoverTrack(dir string, t *ManifestTrack, log *slog.Logger) {
 	t.Status = store.TrackInterrupted
 	if t.File == "" {
 		t.Reason = "interrupted before the first frame"
@@ -199,9 +203,7 @@ func (r *Recorder) recoverTrack(dir string, t *ManifestTrack, log interface {
 
 // mergeTimeline completes the manifest's mode changes and markers with those the catalog
 // holds (signaling stores them too), keeping one of each.
-func (r *Recorder) mergeTimeline(ctx context.Context, man *Manifest, log interface {
-	Warn(string, ...any)
-}) {
+func (r *Recorder) mergeTimeline(ctx context.Context, man *Manifest, log *slog.Logger) {
 	modes, err := r.catalog.ModeChanges(ctx, man.SessionID)
 	if err != nil {
 		log.Warn("reading mode changes", "err", err)
