@@ -154,6 +154,7 @@ func (c *conn) handleJoin(m *proto.Join) error {
 		ID: mem.id, Role: mem.sfuRole(), Name: mem.name, Events: mem, Logger: mem.log,
 	})
 	if err != nil {
+		mem.attach(nil) // c stays open to carry the refusal
 		lr.remove(mem, "")
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"ringside/internal/client"
 	"ringside/internal/proto"
 	"ringside/internal/store"
+	"ringside/signaling"
 )
 
 // pair is a rep and a partner in a call, the bystanders whose media must never be disturbed.
@@ -222,4 +223,20 @@ func expectRefusal(t *testing.T, ws *websocket.Conn) (code string, closeCode int
 			code = msg.Code
 		}
 	}
+}
+
+func TestLimitsRefuseWithCodes(t *testing.T) {
+	e := newEnv(t, func(c *signaling.Config) {
+		c.Limits.ParticipantsPerSession = 2
+		c.Limits.SessionsPerServer = 1
+	})
+	p := e.talkingPair(t)
+	if _, err := e.tryDial(p.tk.coach, 0); serverCode(err) != proto.CodeSessionFull {
+		t.Errorf("third participant of a 2-seat session: %v, want session_full", err)
+	}
+	other := e.session("Second live session")
+	if _, err := e.tryDial(other.rep, 0); serverCode(err) != proto.CodeServerFull {
+		t.Errorf("second live session on a 1-session server: %v, want server_full", err)
+	}
+	p.undisturbed(t)
 }
