@@ -79,10 +79,11 @@ type Participant struct {
 	lastRoster []RosterEntry
 	left       bool
 
-	pubMu     sync.Mutex // guards expected, pending and waiting: the tracks not yet published
+	pubMu     sync.Mutex // guards expected, pending, waiting and live: tracks being published
 	expected  map[webrtc.RTPCodecType]bool
 	pending   map[webrtc.RTPCodecType]*UpTrack
 	waiting   []chan struct{}
+	live      map[webrtc.RTPCodecType]bool // kinds published so far: nothing to wait for
 	pendTimer *time.Timer
 
 	upMu      sync.Mutex // serializes up offers
@@ -143,6 +144,15 @@ func (p *Participant) HandleOffer(conn Conn, offer string) error {
 	}
 	p.upMu.Lock()
 	defer p.upMu.Unlock()
+	// A renegotiation that adds a track announces the published ones again: wait only for
+	// what is new.
+	p.room.mu.Lock()
+	for k := range kinds {
+		if p.published[k] != nil {
+			delete(kinds, k)
+		}
+	}
+	p.room.mu.Unlock()
 	p.pubMu.Lock()
 	p.expected = kinds
 	p.pubMu.Unlock()
@@ -262,7 +272,7 @@ func (p *Participant) stage(t *UpTrack) <-chan struct{} {
 	p.waiting = append(p.waiting, published)
 	complete := true
 	for k := range p.expected {
-		if p.pending[k] == nil {
+		if p.pending[k] == nil && !p.live[k] {
 			complete = false
 		}
 	}
@@ -280,6 +290,12 @@ func (p *Participant) publishPending() {
 	p.pubMu.Lock()
 	tracks, waiting := p.pending, p.waiting
 	p.pending, p.waiting = nil, nil
+	if p.live == nil {
+		p.live = map[webrtc.RTPCodecType]bool{}
+	}
+	for k := range tracks {
+		p.live[k] = true
+	}
 	if p.pendTimer != nil {
 		p.pendTimer.Stop()
 		p.pendTimer = nil
