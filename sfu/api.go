@@ -149,6 +149,9 @@ type MediaNet struct {
 	ips    map[netip.Addr]int
 }
 
+// tcpWriteBuffer is the most an ICE-TCP connection queues before dropping.
+const tcpWriteBuffer = 256 << 10
+
 // ListenMedia opens the sockets of cfg's media plane: in single-port mode the UDP and TCP
 // listeners on cfg.MediaPort, at once; in ephemeral mode nothing yet. Close it after the
 // last PeerConnection of the APIs built with it has closed.
@@ -190,9 +193,12 @@ func ListenMedia(cfg Config) (*MediaNet, error) {
 	}
 	m.udpMux, m.tcpLn = udp, ln
 	m.tcpMux = ice.NewTCPMuxDefault(ice.TCPMuxParams{
-		Listener:        ln,
-		ReadBufferSize:  8,
-		WriteBufferSize: 4 << 20, // a bound, not an allocation; what pion/ice recommends
+		Listener:       ln,
+		ReadBufferSize: 8,
+		// Writes to an ICE-TCP receiver go through this buffer and are dropped when it is
+		// full, so a slow receiver never blocks a publisher's reader (docs/decisions.md, 2).
+		// Its size bounds the delay a stalled TCP path builds up: about a second of video.
+		WriteBufferSize: tcpWriteBuffer,
 	})
 	for _, a := range udp.GetListenAddresses() {
 		if ap, ok := addrPortOf(a); ok {

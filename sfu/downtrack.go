@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
@@ -33,10 +34,18 @@ type DownTrack struct {
 	visible atomic.Bool
 
 	// owned by the reader:
-	hdr     rtp.Header
+	// hdrs are the headers written, one slot per packet in turn: Pion's NACK responder keeps
+	// the header it was handed (see nackHistory), so a slot is reused only packetRing packets
+	// later. Audio, which is not retransmitted, has one slot.
+	hdrs    []rtp.Header
+	next    int
 	started bool
 
-	packets, bytes, dropped atomic.Uint64
+	// Counters, written by the reader (and the RTCP reader for nacks and plis), read by
+	// anyone.
+	packets, bytes            atomic.Uint64
+	keyframeWait, writeErrors atomic.Uint64
+	nacks, plis               atomic.Uint64
 }
 
 func newDownTrack(up *UpTrack, receiver ParticipantID, visible bool) *DownTrack {
@@ -47,6 +56,7 @@ func newDownTrack(up *UpTrack, receiver ParticipantID, visible bool) *DownTrack 
 		codec:    up.codec,
 		up:       up,
 		receiver: receiver,
+		hdrs:     make([]rtp.Header, ringSize(up.kind)),
 	}
 	d.visible.Store(visible)
 	return d
@@ -91,7 +101,49 @@ type Stats struct {
 
 // Stats returns the counters.
 func (d *DownTrack) Stats() Stats {
-	return Stats{Packets: d.packets.Load(), Bytes: d.bytes.Load(), Dropped: d.dropped.Load()}
+	return Stats{Packets: d.packets.Load(), Bytes: d.bytes.Load(), Dropped: d.keyframeWait.Load() + d.writeErrors.Load()}
+}
+
+// downCounts are a down-track's counters, for the metrics.
+type downCounts struct {
+	packets, bytes            uint64
+	keyframeWait, writeErrors uint64
+	nacks, plis               uint64
+}
+
+func (c *downCounts) add(o downCounts) {
+	c.packets += o.packets
+	c.bytes += o.bytes
+	c.keyframeWait += o.keyframeWait
+	c.writeErrors += o.writeErrors
+	c.nacks += o.nacks
+	c.plis += o.plis
+}
+
+func (d *DownTrack) counts() downCounts {
+	return downCounts{
+		packets:      d.packets.Load(),
+		bytes:        d.bytes.Load(),
+		keyframeWait: d.keyframeWait.Load(),
+		writeErrors:  d.writeErrors.Load(),
+		nacks:        d.nacks.Load(),
+		plis:         d.plis.Load(),
+	}
+}
+
+// handleRTCP takes the RTCP the receiver sent about this track (its sender's ReadRTCP): it
+// counts NACKs (Pion's NACK responder answers them) and passes keyframe requests on to the
+// publisher.
+func (d *DownTrack) handleRTCP(pkts []rtcp.Packet) {
+	for _, pkt := range pkts {
+		switch pkt.(type) {
+		case *rtcp.TransportLayerNack:
+			d.nacks.Add(1)
+		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+			d.plis.Add(1)
+			d.up.RequestKeyframe(d.visible.Load())
+		}
+	}
 }
 
 // WriteRTP forwards one packet to the receiver. It allocates nothing and never blocks on the
@@ -103,7 +155,7 @@ func (d *DownTrack) WriteRTP(p *rtp.Packet) {
 	}
 	if !d.started {
 		if d.kind == webrtc.RTPCodecTypeVideo && !isVP8Keyframe(p.Payload) {
-			d.dropped.Add(1)
+			d.keyframeWait.Add(1)
 			return
 		}
 		d.started = true
@@ -112,19 +164,23 @@ func (d *DownTrack) WriteRTP(p *rtp.Packet) {
 	// and the gate only holds back packets before its first, so the receiver sees no gap. The
 	// SSRC and payload type are the receiver's own, as negotiated on its down connection;
 	// header extensions are dropped because their ids are per connection.
-	d.hdr.Version = 2
-	d.hdr.Padding = p.Padding
-	d.hdr.Marker = p.Marker
-	d.hdr.PayloadType = b.pt
-	d.hdr.SequenceNumber = p.SequenceNumber
-	d.hdr.Timestamp = p.Timestamp
-	d.hdr.SSRC = b.ssrc
-	d.hdr.Extension = false
-	d.hdr.Extensions = d.hdr.Extensions[:0]
-	d.hdr.PaddingSize = p.Header.PaddingSize
-	n, err := b.write.WriteRTP(&d.hdr, p.Payload)
+	h := &d.hdrs[d.next]
+	if d.next++; d.next == len(d.hdrs) {
+		d.next = 0
+	}
+	*h = rtp.Header{
+		Version:        2,
+		Padding:        p.Padding,
+		Marker:         p.Marker,
+		PayloadType:    b.pt,
+		SequenceNumber: p.SequenceNumber,
+		Timestamp:      p.Timestamp,
+		SSRC:           b.ssrc,
+		PaddingSize:    p.PaddingSize,
+	}
+	n, err := b.write.WriteRTP(h, p.Payload)
 	if err != nil {
-		d.dropped.Add(1)
+		d.writeErrors.Add(1)
 		return
 	}
 	d.packets.Add(1)

@@ -167,3 +167,47 @@ func BenchmarkReadPath(b *testing.B) {
 		up.forward(&pkt)
 	}
 }
+
+// headerWriter remembers the header pointer of every write.
+type headerWriter struct {
+	countingWriter
+	ptrs []*rtp.Header
+}
+
+func (w *headerWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
+	w.ptrs = append(w.ptrs, h)
+	return w.countingWriter.WriteRTP(h, payload)
+}
+
+// TestVideoHeadersOutliveTheNACKHistory checks the promise that lets Pion's NACK responder keep
+// headers without copying them (nackHistory): a video down-track hands each packet a header of
+// its own, reused only packetRing writes later.
+func TestVideoHeadersOutliveTheNACKHistory(t *testing.T) {
+	up := testUpTrack(webrtc.RTPCodecTypeVideo)
+	d := newDownTrack(up, "r1", true)
+	w := &headerWriter{}
+	d.bind.Store(&binding{ssrc: 7, pt: 96, write: w})
+	up.addDown(d)
+	for seq := range uint16(packetRing + 1) {
+		up.forward(vp8Packet(seq, 0, true))
+	}
+	seen := map[*rtp.Header]int{}
+	for i, h := range w.ptrs[:packetRing] {
+		if j, dup := seen[h]; dup {
+			t.Fatalf("writes %d and %d share a header, within the NACK history", j, i)
+		}
+		seen[h] = i
+	}
+	if w.ptrs[packetRing] != w.ptrs[0] {
+		t.Errorf("the header ring does not wrap at packetRing")
+	}
+	// The last write reused the first slot; every other slot still holds its own packet.
+	for i := 1; i < packetRing; i++ {
+		if got := w.ptrs[i].SequenceNumber; got != uint16(i) {
+			t.Fatalf("header of write %d now says sequence %d", i, got)
+		}
+	}
+	if nackHistory >= packetRing {
+		t.Errorf("nackHistory %d must stay below packetRing %d", nackHistory, packetRing)
+	}
+}

@@ -18,6 +18,30 @@ import (
 // receiver that keeps asking, costs the publisher one keyframe per interval at most.
 const pliMinInterval = 500 * time.Millisecond
 
+// nackHistory is how many packets of a video track Pion's NACK responder keeps to retransmit
+// (nack.ResponderSize in NewAPI): two seconds of video at 500 kbit/s, far more than a
+// retransmission can be late and still be played. The responder can be told not to copy
+// what it keeps (nack.DisableCopy): it then holds the header and payload it was handed. So
+// that it may, the reader reads each video packet into its own slot of a ring of packetRing
+// buffers, each down-track writes from its own ring of headers, and a slot is reused only
+// packetRing packets later, when the responder has long dropped it.
+const (
+	nackHistory = 128
+	packetRing  = 2 * nackHistory
+)
+
+// maxPacket is the largest RTP packet read (Pion's receive MTU is 1460).
+const maxPacket = 1500
+
+// ringSize is how many packet buffers (and headers) a track of kind cycles through: audio is
+// not retransmitted and needs one.
+func ringSize(kind webrtc.RTPCodecType) int {
+	if kind == webrtc.RTPCodecTypeVideo {
+		return packetRing
+	}
+	return 1
+}
+
 // fanout is the immutable list of consumers of an up-track. It is replaced whole (copy on
 // write) under UpTrack.mu and read with one atomic load per packet.
 type fanout struct {
@@ -34,16 +58,21 @@ type UpTrack struct {
 	codec    webrtc.RTPCodecCapability
 	remote   *webrtc.TrackRemote
 	recv     *webrtc.RTPReceiver
+	ssrc     uint32 // the publisher's, of remote
 	writePLI func(ssrc uint32) error
 	log      *slog.Logger
+	metrics  *Metrics // nil: not counted
 
 	out atomic.Pointer[fanout]
 
-	mu sync.Mutex // guards writes of out (readers only Load)
+	mu sync.Mutex // guards writes of out (readers only Load) and retired
+	// retired is what the down-tracks removed from this track had counted.
+	retired downCounts
 
 	lastPLI atomic.Int64 // unix nanos of the last keyframe request sent
 	plis    atomic.Uint64
 	packets atomic.Uint64
+	bytes   atomic.Uint64
 	done    chan struct{}
 }
 
@@ -53,6 +82,7 @@ type upTrackParams struct {
 	recv     *webrtc.RTPReceiver
 	writePLI func(ssrc uint32) error
 	log      *slog.Logger
+	metrics  *Metrics
 }
 
 func newUpTrack(p upTrackParams) *UpTrack {
@@ -64,8 +94,10 @@ func newUpTrack(p upTrackParams) *UpTrack {
 		codec:    p.remote.Codec().RTPCodecCapability,
 		remote:   p.remote,
 		recv:     p.recv,
+		ssrc:     uint32(p.remote.SSRC()),
 		writePLI: p.writePLI,
 		log:      p.log,
+		metrics:  p.metrics,
 		done:     make(chan struct{}),
 	}
 	t.out.Store(&fanout{})
@@ -95,11 +127,37 @@ func (t *UpTrack) addDown(d *DownTrack) {
 	})
 }
 
+// removeDown takes d out of the fanout and keeps its counts for the metrics. A packet the
+// reader is forwarding to d at that moment may be counted by d after that, and then not in
+// the totals.
 func (t *UpTrack) removeDown(d *DownTrack) {
 	t.update(func(o fanout) fanout {
+		n := len(o.downs)
 		o.downs = slices.DeleteFunc(slices.Clone(o.downs), func(x *DownTrack) bool { return x == d })
+		if len(o.downs) < n {
+			t.retired.add(d.counts())
+		}
 		return o
 	})
+}
+
+// counts sums the track's counters and its down-tracks', live and removed.
+func (t *UpTrack) counts() trackCounts {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	o := t.out.Load()
+	c := trackCounts{
+		upTracks:         1,
+		downTracks:       len(o.downs),
+		received:         t.packets.Load(),
+		receivedBytes:    t.bytes.Load(),
+		keyframeRequests: t.plis.Load(),
+	}
+	c.addDown(t.retired)
+	for _, d := range o.downs {
+		c.addDown(d.counts())
+	}
+	return c
 }
 
 func (t *UpTrack) addSink(w TrackWriter) {
@@ -133,7 +191,7 @@ func (t *UpTrack) RequestKeyframe(visible bool) {
 
 func (t *UpTrack) sendPLI() {
 	t.plis.Add(1)
-	if err := t.writePLI(uint32(t.remote.SSRC())); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+	if err := t.writePLI(t.ssrc); err != nil && !errors.Is(err, io.ErrClosedPipe) {
 		t.log.Debug("keyframe request failed", "err", err)
 	}
 }
@@ -141,9 +199,12 @@ func (t *UpTrack) sendPLI() {
 // run reads the track until it ends, forwarding every packet. It allocates nothing per packet.
 func (t *UpTrack) run() {
 	defer close(t.done)
-	buf := make([]byte, 1500)
+	t.metrics.started(t)
+	defer t.metrics.stopped(t)
+	ring := make([]byte, ringSize(t.kind)*maxPacket)
 	var pkt rtp.Packet
-	for {
+	for slot := 0; ; slot = (slot + maxPacket) % len(ring) {
+		buf := ring[slot : slot+maxPacket : slot+maxPacket]
 		n, _, err := t.remote.Read(buf)
 		if err != nil {
 			return
@@ -152,6 +213,7 @@ func (t *UpTrack) run() {
 			continue
 		}
 		t.packets.Add(1)
+		t.bytes.Add(uint64(n))
 		t.forward(&pkt)
 	}
 }
@@ -180,7 +242,7 @@ func (t *UpTrack) runRTCP() {
 		var now time.Time
 		for _, p := range pkts {
 			sr, ok := p.(*rtcp.SenderReport)
-			if !ok || sr.SSRC != uint32(t.remote.SSRC()) {
+			if !ok || sr.SSRC != t.ssrc {
 				continue
 			}
 			if now.IsZero() {

@@ -1,6 +1,6 @@
 // Package web serves Ringside's browser client: the dashboard at "/", the join page at
 // "/join/{token}" (the phone call UI for a rep or partner, the coach console for a coach), the
-// static assets under "/static/", and QR codes of invite links at "/qr".
+// replay page, the static assets under "/static/", and QR codes of invite links at "/qr".
 //
 // Everything is plain HTML, CSS and JavaScript modules embedded in the binary; there is no
 // build step. The pages speak the HTTP API (docs/api.md) and the signaling websocket
@@ -16,7 +16,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-	"path"
 	"regexp"
 	"strings"
 	"time"
@@ -24,25 +23,18 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 )
 
+// files holds the pages and, under static/, the assets served under /static/.
+//
 //go:embed static
 var files embed.FS
-
-// static is the tree served under /static/.
-var static = mustSub(files, "static")
-
-func mustSub(f fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err) // the directory is embedded at build time; this cannot fail at run time
-	}
-	return sub
-}
 
 // Handler serves the web client. Mount it at "/"; it answers 404 for paths it does not own.
 func Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", page("dashboard.html"))
 	mux.HandleFunc("GET /join/{token}", page("join.html"))
+	mux.HandleFunc("GET /sessions/{id}/replay", page("replay.html"))
+	mux.HandleFunc("GET /replay/{token}", page("replay.html"))
 	mux.HandleFunc("GET /static/", serveAsset)
 	mux.HandleFunc("GET /qr", serveQR)
 	return securityHeaders(mux)
@@ -52,7 +44,7 @@ func Handler() http.Handler {
 // holds an invite token.
 func page(name string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := fs.ReadFile(static, name)
+		body, err := fs.ReadFile(files, "static/"+name)
 		if err != nil {
 			http.Error(w, "page missing from the build", http.StatusInternalServerError)
 			return
@@ -66,8 +58,12 @@ func page(name string) http.HandlerFunc {
 // serveAsset serves a file of the static tree (no directory listings). Assets carry no
 // version in their names, so browsers revalidate them.
 func serveAsset(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(path.Clean(r.URL.Path), "/static/")
-	f, err := static.Open(name)
+	name := strings.TrimPrefix(r.URL.Path, "/static/")
+	if !fs.ValidPath(name) || name == "." {
+		http.NotFound(w, r)
+		return
+	}
+	f, err := files.Open("static/" + name)
 	if err != nil {
 		http.NotFound(w, r)
 		return

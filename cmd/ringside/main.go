@@ -1,5 +1,5 @@
-// Command ringside is Ringside's one binary: the live sales-coaching server (`ringside serve`)
-// and small admin helpers (`ringside session create`).
+// Command ringside is Ringside's one binary: the live sales-coaching server (`ringside serve`),
+// a load generator (`ringside load`) and small admin helpers (`ringside session create`).
 //
 // It parses flags and environment variables into configuration and hands it to the packages
 // that do the work (internal/app, internal/httpapi); it holds no logic of its own.
@@ -24,6 +24,7 @@ import (
 
 	"ringside/internal/app"
 	"ringside/internal/httpapi"
+	"ringside/web"
 )
 
 // shutdownTimeout is how long a SIGINT or SIGTERM leaves the server to stop gracefully.
@@ -58,6 +59,8 @@ func commands() []command {
 	return []command{
 		{"serve", "run the server (the default when no command is given)", serveCmd},
 		{"session", "manage sessions: session create --title T", sessionCmd},
+		{"user", "manage people: user invite --email E --role R --team T prints a sign-in link", userCmd},
+		{"load", "load-test a server on this machine with synthetic sessions: load --rooms N", loadCmd},
 		{"version", "print the version", versionCmd},
 		{"help", "show help: ringside help [command]", helpCmd},
 	}
@@ -113,10 +116,19 @@ func serveCmd(args []string, e *env) int {
 	fs.StringVar(&cfg.Listen, "listen", app.DefaultListen, "TCP address of the HTTP server")
 	fs.StringVar(&cfg.DataDir, "data", app.DefaultDataDir, "data directory: SQLite database and recordings")
 	fs.StringVar(&cfg.DB, "db", "", "database: a SQLite file path, or a postgres:// URL to use PostgreSQL (default DATA/"+app.DefaultDBFile+")")
-	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL of invite links, as phones will reach the server (default http://<listen host or localhost>:<port>)")
+	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL of invite links, as phones will reach the server (default http://<listen host or localhost>:<port>; with TLS https://<this machine's address>:<port>)")
 	fs.Var((*uint16Flag)(&cfg.UDPPortMin), "udp-port-min", "lowest UDP `port` for media; set with --udp-port-max (default 0: any port)")
 	fs.Var((*uint16Flag)(&cfg.UDPPortMax), "udp-port-max", "highest UDP `port` for media (default 0: any port)")
 	fs.StringVar(&cfg.PublicIP, "public-ip", "", "public IP advertised in ICE candidates, for a server behind 1:1 NAT")
+	fs.Var((*uint16Flag)(&cfg.MediaPort), "media-port", "carry all media on this one UDP `port`, and ICE-TCP on the same TCP port (default 0: an ephemeral port per connection)")
+	cfg.TURNPort, cfg.TURNTLSPort = 3478, 5349
+	fs.Var((*uint16Flag)(&cfg.TURNPort), "turn-port", "UDP and TCP `port` of the embedded TURN server; 0 runs none")
+	fs.Var((*uint16Flag)(&cfg.TURNTLSPort), "turn-tls-port", "`port` of TURN over TLS, served with --tls-cert; 0 serves none")
+	fs.StringVar(&cfg.TURNSecret, "turn-secret", "", "shared `secret` of TURN credentials, to keep them valid across restarts or for --turn-url; prefer the environment variable (default: generated at each start)")
+	fs.Var((*listFlag)(&cfg.TURNURLs), "turn-url", "comma-separated turn: and turns: `URLs` of an external TURN server (coturn with use-auth-secret) to use instead of the embedded one; needs --turn-secret")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate `file`: serve HTTPS (phones need it for camera and microphone); reloaded when it changes")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key `file` of --tls-cert")
+	fs.Var((*tlsFlag)(&cfg.TLSSelfSigned), "tls", "`mode` self-signed: serve HTTPS with a certificate generated into DATA/tls, for a LAN demo (default off)")
 	fs.TextVar(&cfg.LogLevel, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
 	fs.DurationVar(&cfg.GracePeriod, "grace", 30*time.Second, "how long a participant whose connection dropped may resume")
 	fs.IntVar(&cfg.Limits.ParticipantsPerSession, "max-participants", 8, "most participants in one session")
@@ -146,6 +158,7 @@ func serveCmd(args []string, e *env) int {
 	}
 	cfg.AdminToken, _ = e.lookup(envAdminToken)
 	cfg.Stderr = e.stderr
+	cfg.Web = web.Handler()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -299,5 +312,47 @@ func (u *uint16Flag) Set(s string) error {
 		return errors.New("must be a port number from 0 to 65535")
 	}
 	*u = uint16Flag(n)
+	return nil
+}
+
+// listFlag is a flag.Value for a comma-separated list.
+type listFlag []string
+
+func (l *listFlag) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(*l, ",")
+}
+
+func (l *listFlag) Set(s string) error {
+	*l = nil
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l = append(*l, v)
+		}
+	}
+	return nil
+}
+
+// tlsFlag is --tls: "self-signed", or "off" (the default).
+type tlsFlag bool
+
+func (f *tlsFlag) String() string {
+	if f != nil && *f {
+		return "self-signed"
+	}
+	return ""
+}
+
+func (f *tlsFlag) Set(s string) error {
+	switch s {
+	case "self-signed":
+		*f = true
+	case "off", "":
+		*f = false
+	default:
+		return errors.New(`must be "self-signed" or "off"`)
+	}
 	return nil
 }

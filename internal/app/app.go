@@ -7,6 +7,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 
 	"ringside/internal/httpapi"
 	"ringside/internal/store"
+	"ringside/internal/turnserver"
 	"ringside/sfu"
 	"ringside/signaling"
 )
@@ -56,6 +58,28 @@ type Config struct {
 	PublicIP string
 	// IncludeLoopback gathers loopback ICE candidates (tests with peers on this machine).
 	IncludeLoopback bool
+	// MediaPort, when not 0, carries all media on this one UDP port, and ICE-TCP on the same
+	// TCP port (0: an ephemeral port per connection, within UDPPortMin-UDPPortMax).
+	MediaPort uint16
+	// TURNPort is the UDP and TCP port of the embedded TURN server; 0 runs none (the CLI's
+	// default is 3478). Not used when TURNURLs names an external server.
+	TURNPort uint16
+	// TURNTLSPort is the port of TURN over TLS, served with a TLSCert (not a self-signed
+	// one); 0 serves none (the CLI's default is 5349).
+	TURNTLSPort uint16
+	// TURNSecret keys the TURN credentials handed to participants; empty: a secret generated
+	// at each start (embedded server only).
+	TURNSecret string
+	// TURNURLs are the turn: and turns: URLs of an external TURN server (coturn with
+	// use-auth-secret and TURNSecret as its static-auth-secret), used instead of the embedded
+	// one.
+	TURNURLs []string
+	// TLSCert and TLSKey are PEM files; with them the server speaks HTTPS (phones grant the
+	// camera and microphone only to HTTPS pages). The files are reloaded when they change.
+	TLSCert, TLSKey string
+	// TLSSelfSigned speaks HTTPS with a certificate generated (and then reused) in
+	// DataDir/tls, for a demo on a LAN.
+	TLSSelfSigned bool
 	// KeyframeInterval is the sfu's keyframe request cadence (0: the sfu's default).
 	KeyframeInterval time.Duration
 	// LogLevel is the level of the default logger (the zero value is info).
@@ -91,6 +115,9 @@ type App struct {
 	srv       *http.Server
 	publicURL string
 	cancelCtx context.CancelFunc // cancels the base context of every request
+	nets      *networks          // media listeners and TURN
+	certs     *certificates      // nil: plain HTTP
+	coach     *coachingParts     // people, coaching, webhooks, audit
 
 	mu sync.Mutex // guards the following fields
 	ln net.Listener
@@ -117,6 +144,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	publicURL, err := defaultPublicURL(cfg.PublicURL, cfg.Listen)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.PublicURL == "" && (cfg.TLSCert != "" || cfg.TLSSelfSigned) {
+		publicURL = httpsPublicURL(publicURL, cfg.Listen)
 	}
 
 	st, err := store.Open(ctx, cfg.DB)
@@ -148,23 +178,39 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store
 	if err != nil {
 		return nil, err
 	}
+	sfuCfg := sfu.Config{
+		UDPPortMin:       cfg.UDPPortMin,
+		UDPPortMax:       cfg.UDPPortMax,
+		PublicIP:         cfg.PublicIP,
+		KeyframeInterval: cfg.KeyframeInterval,
+		IncludeLoopback:  cfg.IncludeLoopback,
+		MediaPort:        cfg.MediaPort,
+	}
+	certs, err := loadCertificates(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	nets, err := startNetworks(cfg, sfuCfg, certs, log)
+	if err != nil {
+		return nil, err
+	}
+	sfuCfg.Media = nets.media
+	reg := newRegistry(rec)
 	sig, err = signaling.New(signaling.Config{
-		Recorder: recorderAdapter{rec},
-		Store:    st,
-		Logger:   log.With("component", "signaling"),
-		SFU: sfu.Config{
-			UDPPortMin:       cfg.UDPPortMin,
-			UDPPortMax:       cfg.UDPPortMax,
-			PublicIP:         cfg.PublicIP,
-			KeyframeInterval: cfg.KeyframeInterval,
-			IncludeLoopback:  cfg.IncludeLoopback,
-		},
+		Registerer:  reg,
+		Recorder:    recorderAdapter{rec},
+		Store:       st,
+		Logger:      log.With("component", "signaling"),
+		SFU:         sfuCfg,
 		Limits:      cfg.Limits,
 		GracePeriod: cfg.GracePeriod,
+		ICEServers:  nets.ice,
 	})
 	if err != nil {
+		nets.close()
 		return nil, fmt.Errorf("app: signaling: %w", err)
 	}
+	coach := startCoaching(log, st, publicURL, func() string { return adminHash })
 	api := httpapi.New(httpapi.Config{
 		Store:          st,
 		Live:           sig,
@@ -172,12 +218,16 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store
 		AdminTokenHash: func() string { return adminHash },
 		InviteTTL:      cfg.InviteTTL,
 		Logger:         log.With("component", "httpapi"),
+		RecordingsDir:  filepath.Join(cfg.DataDir, RecordingsDir),
 	})
 
 	mux := http.NewServeMux()
 	mux.Handle("/ws", sig)
 	mux.Handle("/api/", api)
+	coach.mount(mux)
 	mux.Handle("/healthz", api)
+	mux.Handle("/recordings/", api)
+	mountObservability(mux, reg, func() string { return adminHash })
 	if cfg.Web != nil {
 		mux.Handle("/", cfg.Web)
 	}
@@ -191,6 +241,9 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store
 		handler:   mux,
 		publicURL: publicURL,
 		cancelCtx: cancel,
+		nets:      nets,
+		certs:     certs,
+		coach:     coach,
 	}
 	a.srv = &http.Server{
 		Handler:           mux,
@@ -222,7 +275,7 @@ func (c *Config) withDefaults() error {
 	if c.UDPPortMin > c.UDPPortMax {
 		return fmt.Errorf("app: UDP port range %d-%d is empty", c.UDPPortMin, c.UDPPortMax)
 	}
-	return nil
+	return c.checkNetworks()
 }
 
 // defaultPublicURL returns explicit if set, and otherwise http://host:port of the listen
@@ -250,6 +303,9 @@ func (a *App) Handler() http.Handler { return a.handler }
 
 // Store is the server's open store, for tests and tools that inspect what it recorded.
 func (a *App) Store() *store.Store { return a.store }
+
+// TURN is the embedded TURN server, nil when none runs.
+func (a *App) TURN() *turnserver.Server { return a.nets.turn }
 
 // PublicURL is the base of invite links ("" when derived from each request).
 func (a *App) PublicURL() string { return a.publicURL }
@@ -280,9 +336,15 @@ func (a *App) Serve(ln net.Listener) error {
 	a.ln = &onceCloseListener{Listener: ln}
 	wrapped := a.ln
 	a.mu.Unlock()
+	if a.certs != nil {
+		tc := a.certs.config()
+		tc.NextProtos = []string{"http/1.1"} // websockets need HTTP/1.1
+		wrapped = tls.NewListener(wrapped, tc)
+	}
 
 	a.log.Info("ringside listening", "addr", ln.Addr().String(), "public_url", a.publicURL,
-		"db", a.store.Engine(), "data", a.cfg.DataDir)
+		"db", a.store.Engine(), "data", a.cfg.DataDir, "https", a.certs != nil)
+	printPhoneURLs(a.cfg.Stderr, phoneURLs(ln.Addr(), a.certs != nil), a.certs != nil, a.certs != nil && a.certs.selfSigned)
 	err := a.srv.Serve(wrapped)
 	a.mu.Lock()
 	closing := a.closing
@@ -352,10 +414,16 @@ func (a *App) shutdown(ctx context.Context) error {
 	if err := a.sig.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("app: signaling shutdown: %w", err))
 	}
+	if err := a.nets.close(); err != nil {
+		errs = append(errs, fmt.Errorf("app: close media and TURN: %w", err))
+	}
 	if err := a.srv.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("app: http shutdown: %w", err))
 	}
 	a.cancelCtx()
+	if err := a.coach.close(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("app: stop coaching: %w", err))
+	}
 	if err := a.store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("app: close store: %w", err))
 	}

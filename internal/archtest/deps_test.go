@@ -23,6 +23,7 @@ var rules = []struct {
 	{"ringside/signaling", []string{"ringside/sfu", "ringside/internal/proto", "ringside/internal/store"}, nil},
 	{"ringside/internal/client", []string{"ringside/internal/proto"}, []string{"database/sql"}},
 	{"ringside/internal/httpapi", []string{"ringside/internal/store"}, []string{"github.com/pion/webrtc/v4"}},
+	{"ringside/internal/turnserver", []string{"ringside/internal/proto"}, []string{"net/http", "database/sql", "github.com/pion/webrtc/v4"}},
 }
 
 func deps(t *testing.T, pkg string) []string {

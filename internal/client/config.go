@@ -45,6 +45,9 @@ type Config struct {
 	API *webrtc.API
 	// ICEServers, when not nil, replaces the welcome's iceServers (an empty slice means none).
 	ICEServers []webrtc.ICEServer
+	// ICETransportPolicy is both connections' candidate policy; ICETransportPolicyRelay
+	// uses TURN relays only (the zero value allows every candidate).
+	ICETransportPolicy webrtc.ICETransportPolicy
 	// Logger receives the client's logs; nil discards them.
 	Logger *slog.Logger
 	// Dialer opens the websocket; nil means one with DefaultHandshakeTimeout.

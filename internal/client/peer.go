@@ -40,7 +40,7 @@ type peer struct {
 // newPeers builds the down connection, and the up one with the local tracks when there is
 // something to publish, then installs them on the client.
 func (c *Client) newPeers(servers []proto.ICEServer) (up, down *peer, err error) {
-	conf := webrtc.Configuration{ICEServers: c.iceServers(servers)}
+	conf := webrtc.Configuration{ICEServers: c.iceServers(servers), ICETransportPolicy: c.cfg.ICETransportPolicy}
 	if down, err = c.newPeer(proto.PCDown, conf); err != nil {
 		return nil, nil, err
 	}
@@ -338,6 +338,8 @@ type PeerInfo struct {
 	// included.
 	CandidatesSent     int
 	CandidatesReceived int
+	// Selected is the candidate pair ICE carries the connection on; nil until there is one.
+	Selected *webrtc.ICECandidatePair
 }
 
 // Peer describes the connection named pc; false before the welcome (and for up when
@@ -351,6 +353,9 @@ func (c *Client) Peer(pc proto.PC) (PeerInfo, bool) {
 		State:     p.pc.ConnectionState(),
 		ICEState:  p.pc.ICEConnectionState(),
 		Signaling: p.pc.SignalingState(),
+	}
+	if pair, err := p.pc.SCTP().Transport().ICETransport().GetSelectedCandidatePair(); err == nil {
+		info.Selected = pair
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -13,6 +13,7 @@ import (
 var (
 	errBadRequest       = errors.New("bad request")
 	errUnauthorized     = errors.New("unauthorized")
+	errForbidden        = errors.New("forbidden")
 	errNotFound         = errors.New("not found")
 	errMethodNotAllowed = errors.New("method not allowed")
 	errConflict         = errors.New("conflict")
@@ -24,6 +25,7 @@ var (
 const (
 	CodeBadRequest       = "bad_request"
 	CodeUnauthorized     = "unauthorized"
+	CodeForbidden        = "forbidden"
 	CodeNotFound         = "not_found"
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeConflict         = "conflict"
@@ -62,6 +64,7 @@ func classify(err error) (status int, code, message string) {
 		{errBadRequest, http.StatusBadRequest, CodeBadRequest, "bad request"},
 		{store.ErrInvalid, http.StatusBadRequest, CodeBadRequest, "invalid request"},
 		{errUnauthorized, http.StatusUnauthorized, CodeUnauthorized, "a valid admin token is required (Authorization: Bearer <token>)"},
+		{errForbidden, http.StatusForbidden, CodeForbidden, "forbidden"},
 		{errNotFound, http.StatusNotFound, CodeNotFound, "not found"},
 		{store.ErrNotFound, http.StatusNotFound, CodeNotFound, "not found"},
 		{errMethodNotAllowed, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "method not allowed"},

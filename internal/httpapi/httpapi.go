@@ -8,6 +8,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
@@ -49,6 +50,14 @@ type Config struct {
 	Logger    *slog.Logger
 	// Now returns the current time (default time.Now); tests may pin it.
 	Now func() time.Time
+	// RecordingsDir is the recorder's directory (DATA/recordings), one directory per session
+	// holding its manifest.json and WebM files. Empty: no session has a recording to replay.
+	RecordingsDir string
+	// MediaSecret keys the HMAC of media links (/recordings/…?t=). Nil: 32 random bytes, so
+	// links die with the process (a reload of the replay page gets new ones).
+	MediaSecret []byte
+	// MediaTTL is how long media links stay valid (default DefaultMediaTTL).
+	MediaTTL time.Duration
 }
 
 // api holds the handler's dependencies; all fields are immutable after New.
@@ -61,9 +70,13 @@ type api struct {
 	log       *slog.Logger
 	now       func() time.Time
 	mux       *http.ServeMux
+
+	recordingsDir string
+	mediaSecret   []byte
+	mediaTTL      time.Duration
 }
 
-// New returns the API's handler, serving /healthz and /api/.
+// New returns the API's handler, serving /healthz, /api/ and /recordings/.
 func New(cfg Config) http.Handler {
 	a := &api{
 		store:     cfg.Store,
@@ -74,6 +87,10 @@ func New(cfg Config) http.Handler {
 		log:       cfg.Logger,
 		now:       cfg.Now,
 		mux:       http.NewServeMux(),
+
+		recordingsDir: cfg.RecordingsDir,
+		mediaSecret:   cfg.MediaSecret,
+		mediaTTL:      cfg.MediaTTL,
 	}
 	if a.inviteTTL <= 0 {
 		a.inviteTTL = DefaultInviteTTL
@@ -87,11 +104,24 @@ func New(cfg Config) http.Handler {
 	if a.adminHash == nil {
 		a.adminHash = func() string { return "" }
 	}
+	if len(a.mediaSecret) == 0 {
+		a.mediaSecret = make([]byte, 32)
+		_, _ = rand.Read(a.mediaSecret) // crypto/rand.Read never fails (Go 1.24+)
+	}
+	if a.mediaTTL <= 0 {
+		a.mediaTTL = DefaultMediaTTL
+	}
 	a.handle("GET /healthz", false, a.health)
 	a.handle("POST /api/sessions", true, a.createSession)
 	a.handle("GET /api/sessions", true, a.listSessions)
 	a.handle("GET /api/sessions/{id}", true, a.getSession)
 	a.handle("POST /api/sessions/{id}/end", true, a.endSession)
+	// Replay and comments authenticate the admin or an invite themselves (replay.go).
+	a.handle("GET /api/replay", false, a.ownReplay)
+	a.handle("GET /api/sessions/{id}/replay", false, a.sessionReplay)
+	a.handle("GET /api/sessions/{id}/comments", false, a.listComments)
+	a.handle("POST /api/sessions/{id}/comments", false, a.addComment)
+	a.handle("GET /recordings/{id}/{file}", false, a.media)
 	return a
 }
 

@@ -187,3 +187,111 @@ func modeChangeFrom(m store.ModeChange) ModeChange {
 func markerFrom(m store.Marker) Marker {
 	return Marker{ID: m.ID, ParticipantID: m.ParticipantID, Note: m.Note, At: m.At, OffsetMs: m.OffsetMs}
 }
+
+// RecordingNone is Replay.Recording.Status when the session has no recording (it was not
+// recorded, or nobody has joined yet). Other values are the manifest's: recording, complete,
+// failed, interrupted.
+const RecordingNone = "none"
+
+// Replay is the body of GET /api/sessions/{id}/replay and GET /api/replay: a session's
+// recording as the viewer may see it (a rep sees no trace of a silent coach), with the
+// comments and a media URL per playable file.
+type Replay struct {
+	Session     Session            `json:"session"`
+	Viewer      Viewer             `json:"viewer"`
+	Recording   RecordingInfo      `json:"recording"`
+	Tracks      []ReplayTrack      `json:"tracks"`
+	CoachModes  []CoachMode        `json:"coachModes"`
+	ModeChanges []ReplayModeChange `json:"modeChanges"`
+	Markers     []ReplayMarker     `json:"markers"`
+	Comments    []Comment          `json:"comments"`
+	// MediaExpiresAt is when the tracks' URLs stop working; fetch the replay again for new ones.
+	MediaExpiresAt time.Time `json:"mediaExpiresAt"`
+}
+
+// Viewer is who a replay was made for.
+type Viewer struct {
+	Role       string `json:"role"` // "admin", "coach" or "rep"
+	Name       string `json:"name"`
+	CanComment bool   `json:"canComment"`
+}
+
+// RecordingInfo is the state of a session's recording. Offsets elsewhere in a replay are from
+// StartedAt.
+type RecordingInfo struct {
+	Status     string     `json:"status"` // RecordingNone or the manifest's status
+	Error      string     `json:"error,omitempty"`
+	StartedAt  *time.Time `json:"startedAt"`
+	EndedAt    *time.Time `json:"endedAt"`
+	DurationMs int64      `json:"durationMs"`
+}
+
+// ReplayTrack is one recorded span of one participant's audio or video.
+type ReplayTrack struct {
+	ID            string `json:"id"`
+	ParticipantID string `json:"participantId"`
+	Role          string `json:"role"`
+	Name          string `json:"name"`
+	Kind          string `json:"kind"`
+	Codec         string `json:"codec"`
+	File          string `json:"file"`
+	// URL plays the file (path and media token); "" when there is nothing to play.
+	URL           string `json:"url"`
+	StartOffsetMs int64  `json:"startOffsetMs"`
+	DurationMs    int64  `json:"durationMs"`
+	Whisper       bool   `json:"whisper"`
+	Status        string `json:"status"`
+	Reason        string `json:"reason,omitempty"`
+}
+
+// CoachMode is a span of time a coach spent in one mode, labelled for the viewer. A rep sees
+// only "whisper" spans whispered to the rep and "open" spans.
+type CoachMode struct {
+	ParticipantID string `json:"participantId"`
+	Name          string `json:"name"`
+	Mode          string `json:"mode"`             // "silent", "whisper" or "open"
+	Target        string `json:"target,omitempty"` // whisper: the participant whispered to
+	StartMs       int64  `json:"startMs"`
+	EndMs         int64  `json:"endMs"`
+	Label         string `json:"label"`
+}
+
+// ReplayModeChange is one of the manifest's mode changes (the admin and the coach only).
+type ReplayModeChange struct {
+	ParticipantID string `json:"participantId"`
+	Mode          string `json:"mode"`
+	Target        string `json:"target,omitempty"`
+	OffsetMs      int64  `json:"offsetMs"`
+}
+
+// ReplayMarker is a coach's live marker; a rep is not told which participant set it.
+type ReplayMarker struct {
+	ID            string `json:"id"`
+	ParticipantID string `json:"participantId,omitempty"`
+	Note          string `json:"note"`
+	OffsetMs      int64  `json:"offsetMs"`
+}
+
+// Comment is a timestamped note on a session's recording.
+type Comment struct {
+	ID        string    `json:"id"`
+	Author    string    `json:"author"`
+	Text      string    `json:"text"`
+	OffsetMs  int64     `json:"offsetMs"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// CommentList is the body of GET /api/sessions/{id}/comments.
+type CommentList struct {
+	Comments []Comment `json:"comments"`
+}
+
+// AddCommentRequest is the body of POST /api/sessions/{id}/comments.
+type AddCommentRequest struct {
+	OffsetMs *int64 `json:"offsetMs"`
+	Text     string `json:"text"`
+}
+
+func commentFrom(c store.Comment) Comment {
+	return Comment{ID: c.ID, Author: c.Author, Text: c.Text, OffsetMs: c.OffsetMs, CreatedAt: c.CreatedAt}
+}

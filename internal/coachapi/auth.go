@@ -1,0 +1,179 @@
+package coachapi
+
+import (
+	"errors"
+	"html/template"
+	"net/http"
+
+	"ringside/internal/people"
+)
+
+// linkPageCSP lets the sign-in page do nothing but show itself and post its one form.
+const linkPageCSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// linkPage is what a sign-in link opens. Opening it does not use the link, so that chat and
+// mail previews, which fetch links, do not spend it: the person taps "Sign in", which POSTs.
+var linkPage = template.Must(template.New("link").Parse(`<!doctype html>
+<html lang="en">
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Sign in to Ringside</title>
+<style>
+body { font: 17px/1.5 system-ui, sans-serif; max-width: 26rem; margin: 3rem auto; padding: 0 1.2rem; color: #1c1c1c; }
+button { font: inherit; font-weight: 600; width: 100%; padding: .9rem; border: 0; border-radius: .6rem; background: #1f6feb; color: #fff; }
+.muted { color: #666; }
+</style>
+<h1>Ringside</h1>
+{{if .Problem}}<p>{{.Problem}}</p>
+<p class="muted">Ask your admin for a new link.</p>
+{{else}}<p>Sign in as <strong>{{.Name}}</strong> <span class="muted">({{.Email}})</span>?</p>
+<form method="post"><button type="submit">Sign in</button></form>
+<p class="muted">The link works once; this device stays signed in until you sign out.</p>
+{{end}}</html>
+`))
+
+type linkPageData struct {
+	Name, Email, Problem string
+}
+
+func writeLinkPage(w http.ResponseWriter, status int, d linkPageData) error {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", linkPageCSP)
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.WriteHeader(status)
+	return linkPage.Execute(w, d)
+}
+
+// me answers GET /api/auth/me: who the caller is.
+func (a *api) me(w http.ResponseWriter, _ *http.Request, p people.Principal) error {
+	writeJSON(w, http.StatusOK, meFrom(p))
+	return nil
+}
+
+// linkPage answers GET /api/auth/link/{token}: a page asking to sign in, without using the
+// link.
+func (a *api) linkPage(w http.ResponseWriter, r *http.Request, _ people.Principal) error {
+	u, err := a.people.PeekLink(r.Context(), r.PathValue("token"))
+	if pe, ok := errors.AsType[*people.Error](err); ok && errors.Is(err, people.ErrUnauthenticated) {
+		return writeLinkPage(w, http.StatusUnauthorized, linkPageData{Problem: pe.Message})
+	}
+	if err != nil {
+		return err
+	}
+	return writeLinkPage(w, http.StatusOK, linkPageData{Name: u.Name, Email: u.Email})
+}
+
+// linkSignIn answers POST /api/auth/link/{token}, the page's form: it uses the link, sets the
+// session cookie and sends the browser to the start page.
+func (a *api) linkSignIn(w http.ResponseWriter, r *http.Request, _ people.Principal) error {
+	if crossSite(r) {
+		// Another site posting a link of its own would sign the victim in as someone else.
+		return writeLinkPage(w, http.StatusForbidden, linkPageData{Problem: "Sign in from the link itself, not from another site."})
+	}
+	in, err := a.people.Redeem(r.Context(), r.PathValue("token"), r.UserAgent())
+	if pe, ok := errors.AsType[*people.Error](err); ok && errors.Is(err, people.ErrUnauthenticated) {
+		return writeLinkPage(w, http.StatusUnauthorized, linkPageData{Problem: pe.Message})
+	}
+	if err != nil {
+		return err
+	}
+	a.setCookie(w, r, in.Token, in.ExpiresAt)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
+}
+
+// signIn answers POST /api/auth/signin {token}: the same as the page's form, for scripts and
+// the web client, answering in JSON.
+func (a *api) signIn(w http.ResponseWriter, r *http.Request, _ people.Principal) error {
+	var req SignInRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if crossSite(r) {
+		return people.Errorf(people.ErrForbidden, "cross-site sign-in is refused")
+	}
+	in, err := a.people.Redeem(r.Context(), req.Token, r.UserAgent())
+	if err != nil {
+		return err
+	}
+	a.setCookie(w, r, in.Token, in.ExpiresAt)
+	writeJSON(w, http.StatusOK, SignInResponse{User: userFrom(in.User), ExpiresAt: in.ExpiresAt})
+	return nil
+}
+
+// signOut answers POST /api/auth/signout: this browser's session ends.
+func (a *api) signOut(w http.ResponseWriter, r *http.Request, p people.Principal) error {
+	if err := a.people.SignOut(r.Context(), p); err != nil {
+		return err
+	}
+	a.clearCookie(w, r)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// signOutAll answers POST /api/auth/signout-all: every session of the caller's user ends,
+// wherever it is (a stolen cookie too).
+func (a *api) signOutAll(w http.ResponseWriter, r *http.Request, p people.Principal) error {
+	n, err := a.people.SignOutEverywhere(r.Context(), p, p.UserID)
+	if err != nil {
+		return err
+	}
+	a.clearCookie(w, r)
+	writeJSON(w, http.StatusOK, SignOutAllResponse{Revoked: n})
+	return nil
+}
+
+// listKeys answers GET /api/auth/keys: the caller's API keys (everyone's for an admin).
+func (a *api) listKeys(w http.ResponseWriter, r *http.Request, p people.Principal) error {
+	keys, err := a.people.Keys(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, APIKeyList{Keys: convert(keys, keyFrom)})
+	return nil
+}
+
+// createKey answers POST /api/auth/keys {name}: a new key acting as the caller.
+func (a *api) createKey(w http.ResponseWriter, r *http.Request, p people.Principal) error {
+	var req CreateKeyRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	key, k, err := a.people.CreateKey(r.Context(), p, req.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, NewAPIKey{APIKey: keyFrom(k), Key: key})
+	return nil
+}
+
+// revokeKey answers DELETE /api/auth/keys/{id}.
+func (a *api) revokeKey(w http.ResponseWriter, r *http.Request, p people.Principal) error {
+	if err := a.people.RevokeKey(r.Context(), p, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// publicDisclosure answers GET /api/auth/disclosure?invite=TOKEN: the observation banner for
+// a join page, readable with a live session invite (guests have no account) or a sign-in. It
+// says only whether sessions may be observed, never who observes or when.
+func (a *api) publicDisclosure(w http.ResponseWriter, r *http.Request, p people.Principal) error {
+	if !isSignedIn(p) {
+		if err := a.people.CheckInvite(r.Context(), r.URL.Query().Get("invite")); err != nil {
+			return err
+		}
+	}
+	d, err := a.audit.Disclosure(r.Context())
+	if err != nil {
+		return err
+	}
+	if !d.Enabled {
+		d.Text = ""
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}

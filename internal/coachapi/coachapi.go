@@ -1,0 +1,416 @@
+// Package coachapi is the HTTP API of people and sign-in, coaching (scenarios, scorecards,
+// assignments, reviews), webhooks and the audit log (docs/coaching.md). It authenticates each
+// request (a session cookie, an API key or the admin token as a bearer token), hands the
+// resulting principal to the domain packages, which decide who may see and do what, and maps
+// their errors to HTTP statuses in one table.
+//
+// It holds no rules of its own beyond the HTTP ones (cookies, cross-site checks, JSON shapes),
+// except that webhooks, the audit log and the disclosure setting are for admins only.
+package coachapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"ringside/internal/audit"
+	"ringside/internal/coaching"
+	"ringside/internal/people"
+	"ringside/internal/store"
+)
+
+// CookieName is the browser session's cookie.
+const CookieName = "ringside_session"
+
+// maxBodyBytes bounds every request body.
+const maxBodyBytes = 64 << 10
+
+// Prefixes are the paths the handler answers under; the server mounts it at each. Both the
+// bare and the slashed form are listed, so that the mux neither redirects the bare one nor
+// hands it to another handler of /api/.
+func Prefixes() []string {
+	var out []string
+	for _, p := range []string{"auth", "users", "teams", "scenarios", "scorecards", "assignments", "reviews", "webhooks", "audit"} {
+		out = append(out, "/api/"+p, "/api/"+p+"/")
+	}
+	return out
+}
+
+// Config configures the handler.
+type Config struct {
+	Store    *store.Store
+	People   *people.Service
+	Coaching *coaching.Service
+	Audit    *audit.Trail
+	// PublicURL is the base of sign-in links and decides whether cookies are Secure (an
+	// https:// URL: a TLS proxy in front). Empty: built from each request.
+	PublicURL string
+	Logger    *slog.Logger
+}
+
+// api holds the handler's dependencies; all fields are immutable after New.
+type api struct {
+	store     *store.Store
+	people    *people.Service
+	coaching  *coaching.Service
+	audit     *audit.Trail
+	publicURL string
+	log       *slog.Logger
+	mux       *http.ServeMux
+	patterns  []string // every route, in registration order
+}
+
+// handler is one route's function; p is the caller (the zero Principal when anonymous).
+type handler func(w http.ResponseWriter, r *http.Request, p people.Principal) error
+
+// access says whether a route needs a signed-in caller.
+type access int
+
+const (
+	anyone   access = iota // the handler decides (sign-in links, the disclosure banner)
+	signedIn               // 401 without a valid credential
+)
+
+// New returns the handler.
+func New(cfg Config) http.Handler {
+	a := &api{
+		store:     cfg.Store,
+		people:    cfg.People,
+		coaching:  cfg.Coaching,
+		audit:     cfg.Audit,
+		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
+		log:       cfg.Logger,
+		mux:       http.NewServeMux(),
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	a.routes()
+	return a
+}
+
+func (a *api) routes() {
+	// Sign-in, sessions, keys (auth.go).
+	a.handle("GET /api/auth/me", signedIn, a.me)
+	a.handle("GET /api/auth/link/{token}", anyone, a.linkPage)
+	a.handle("POST /api/auth/link/{token}", anyone, a.linkSignIn)
+	a.handle("POST /api/auth/signin", anyone, a.signIn)
+	a.handle("POST /api/auth/signout", signedIn, a.signOut)
+	a.handle("POST /api/auth/signout-all", signedIn, a.signOutAll)
+	a.handle("GET /api/auth/keys", signedIn, a.listKeys)
+	a.handle("POST /api/auth/keys", signedIn, a.createKey)
+	a.handle("DELETE /api/auth/keys/{id}", signedIn, a.revokeKey)
+	a.handle("GET /api/auth/disclosure", anyone, a.publicDisclosure)
+	// Users and teams (users.go).
+	a.handle("POST /api/users", signedIn, a.inviteUser)
+	a.handle("GET /api/users", signedIn, a.listUsers)
+	a.handle("GET /api/users/{id}", signedIn, a.getUser)
+	a.handle("PATCH /api/users/{id}", signedIn, a.updateUser)
+	a.handle("POST /api/users/{id}/signin-link", signedIn, a.issueLink)
+	a.handle("POST /api/users/{id}/signout", signedIn, a.signOutUser)
+	a.handle("POST /api/teams", signedIn, a.createTeam)
+	a.handle("GET /api/teams", signedIn, a.listTeams)
+	a.handle("GET /api/teams/{id}", signedIn, a.getTeam)
+	// Scenarios and scorecards (scenarios.go).
+	a.handle("POST /api/scenarios", signedIn, a.createScenario)
+	a.handle("GET /api/scenarios", signedIn, a.listScenarios)
+	a.handle("GET /api/scenarios/{id}", signedIn, a.getScenario)
+	a.handle("PATCH /api/scenarios/{id}", signedIn, a.updateScenario)
+	a.handle("POST /api/scorecards", signedIn, a.createScorecard)
+	a.handle("GET /api/scorecards", signedIn, a.listScorecards)
+	a.handle("GET /api/scorecards/{id}", signedIn, a.getScorecard)
+	a.handle("POST /api/scorecards/{id}/scores", signedIn, a.addScore)
+	a.handle("GET /api/scorecards/{id}/scores", signedIn, a.listScores)
+	a.handle("GET /api/scorecards/{id}/rollup", signedIn, a.rollup)
+	// Assignments and reviews (assignments.go).
+	a.handle("POST /api/assignments", signedIn, a.assign)
+	a.handle("GET /api/assignments", signedIn, a.listAssignments)
+	a.handle("GET /api/assignments/{id}", signedIn, a.getAssignment)
+	a.handle("POST /api/assignments/{id}/submit", signedIn, a.submitAssignment)
+	a.handle("DELETE /api/assignments/{id}", signedIn, a.cancelAssignment)
+	a.handle("GET /api/reviews", signedIn, a.reviewQueue)
+	a.handle("POST /api/reviews/{id}/claim", signedIn, a.claimReview)
+	a.handle("POST /api/reviews/{id}/complete", signedIn, a.completeReview)
+	a.handle("GET /api/reviews/stats", signedIn, a.reviewStats)
+	// Webhooks, audit log, disclosure (integrations.go).
+	a.handle("POST /api/webhooks", signedIn, a.createWebhook)
+	a.handle("GET /api/webhooks", signedIn, a.listWebhooks)
+	a.handle("DELETE /api/webhooks/{id}", signedIn, a.deleteWebhook)
+	a.handle("GET /api/webhooks/{id}/deliveries", signedIn, a.listDeliveries)
+	a.handle("GET /api/audit", signedIn, a.listAudit)
+	a.handle("GET /api/audit/disclosure", signedIn, a.getDisclosure)
+	a.handle("PUT /api/audit/disclosure", signedIn, a.setDisclosure)
+}
+
+// ServeHTTP routes the request; a miss gets the mux's 404 or 405 (with Allow) in the JSON
+// error shape.
+func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	h, pattern := a.mux.Handler(r)
+	if pattern != "" {
+		a.mux.ServeHTTP(w, r)
+		return
+	}
+	rec := &statusRecorder{header: w.Header()}
+	h.ServeHTTP(rec, r)
+	if rec.status == http.StatusMethodNotAllowed {
+		a.writeError(w, r, errMethodNotAllowed)
+		return
+	}
+	a.writeError(w, r, errNotFound)
+}
+
+// handle registers h at pattern behind authentication.
+func (a *api) handle(pattern string, acc access, h handler) {
+	a.patterns = append(a.patterns, pattern)
+	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		p, err := a.authenticate(r)
+		if err != nil && acc == anyone {
+			p, err = people.Principal{}, nil // a stale cookie must not lock anyone out of signing in
+		}
+		if err == nil && acc == signedIn && !isSignedIn(p) {
+			err = people.Errorf(people.ErrUnauthenticated, "sign in, or send an API key or the admin token as a bearer token")
+		}
+		if err == nil {
+			err = h(w, r, p)
+		}
+		if err != nil {
+			if errors.Is(err, people.ErrUnauthenticated) && hasCookie(r) {
+				a.clearCookie(w, r) // a dead session: stop sending it
+			}
+			a.writeError(w, r, err)
+		}
+	})
+}
+
+func isSignedIn(p people.Principal) bool { return p.Role != "" }
+
+func hasCookie(r *http.Request) bool {
+	_, err := r.Cookie(CookieName)
+	return err == nil
+}
+
+// authenticate resolves the caller: a bearer token (the admin token or an API key) wins over
+// the session cookie. No credential at all is the anonymous zero Principal, not an error.
+func (a *api) authenticate(r *http.Request) (people.Principal, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return people.Principal{}, people.Errorf(people.ErrUnauthenticated, "the Authorization header must be: Bearer <token>")
+		}
+		return a.people.BearerPrincipal(r.Context(), strings.TrimSpace(token))
+	}
+	c, err := r.Cookie(CookieName)
+	if err != nil {
+		return people.Principal{}, nil
+	}
+	p, err := a.people.SessionPrincipal(r.Context(), c.Value)
+	if err != nil {
+		return people.Principal{}, err
+	}
+	if unsafeMethod(r.Method) && crossSite(r) {
+		return people.Principal{}, people.Errorf(people.ErrForbidden, "cross-site requests may not use the session cookie")
+	}
+	return p, nil
+}
+
+func unsafeMethod(m string) bool {
+	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
+}
+
+// crossSite reports whether a browser says the request comes from another site. SameSite=Lax
+// already keeps the cookie off cross-site POSTs; this is the second lock on the door.
+func crossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return true
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err != nil || u.Host != r.Host
+}
+
+// secure reports whether cookies should be Secure: the request came over TLS, or the public
+// URL says a TLS proxy is in front.
+func (a *api) secure(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(a.publicURL, "https://")
+}
+
+func (a *api) setCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{
+		Name: CookieName, Value: token, Path: "/", Expires: expires,
+		MaxAge: int(time.Until(expires).Seconds()), HttpOnly: true, Secure: a.secure(r), SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (a *api) clearCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{
+		Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secure(r), SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// baseURL is the scheme://host part of sign-in links.
+func (a *api) baseURL(r *http.Request) string {
+	if a.publicURL != "" {
+		return a.publicURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// writeError answers with the JSON error body for err, logging server-side failures.
+func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, code, message := classify(err)
+	if status >= 500 {
+		a.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	} else {
+		a.log.Debug("api request rejected", "method", r.Method, "path", r.URL.Path, "status", status, "code", code)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="ringside"`)
+	}
+	writeJSON(w, status, errorResponse{Error: ErrorBody{Code: code, Message: message}})
+}
+
+// writeJSON writes v as the response body with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the status is sent; a failed write is a client gone
+}
+
+// statusRecorder captures the status a handler sets and discards its body.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (s *statusRecorder) Header() http.Header { return s.header }
+
+func (s *statusRecorder) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return len(p), nil
+}
+
+func (s *statusRecorder) WriteHeader(status int) {
+	if s.status == 0 {
+		s.status = status
+	}
+}
+
+// decodeJSON reads r's body, at most maxBodyBytes, as exactly one JSON object into dst.
+// Unknown fields, wrong types and trailing data are bad requests.
+func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	err := dec.Decode(&struct{}{})
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
+			return decodeError(err)
+		}
+	}
+	return badRequest("request body must hold a single JSON object")
+}
+
+// decodeError turns a JSON decoding failure into a client-facing error.
+func decodeError(err error) error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return &requestError{kind: errTooLarge, msg: fmt.Sprintf("request body exceeds %d bytes", maxBodyBytes)}
+	}
+	if errors.Is(err, io.EOF) {
+		return badRequest("request body is empty; a JSON object is required")
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return badRequest("request body is truncated JSON")
+	}
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return badRequest("malformed JSON at byte %d", se.Offset)
+	}
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		if te.Field == "" {
+			return badRequest("request body must be a JSON object")
+		}
+		return badRequest("field %q must be a JSON %s", te.Field, jsonType(te.Type.Kind()))
+	}
+	if _, ok := errors.AsType[*time.ParseError](err); ok {
+		return badRequest("times must be RFC 3339, e.g. 2026-03-04T10:00:00Z")
+	}
+	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return badRequest("unknown field %s", field)
+	}
+	return badRequest("malformed JSON")
+}
+
+// jsonType names a Go kind the way a JSON client would.
+func jsonType(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	default:
+		return "number"
+	}
+}
+
+// queryLimit parses the limit query parameter: 1 to maxLimit, default def.
+func queryLimit(r *http.Request, def, maxLimit int) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxLimit {
+		return 0, badRequest("limit must be an integer from 1 to %d", maxLimit)
+	}
+	return n, nil
+}
+
+// queryTime parses an optional RFC 3339 query parameter.
+func queryTime(r *http.Request, name string) (time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, badRequest("%s must be an RFC 3339 time, e.g. 2026-03-04T10:00:00Z", name)
+	}
+	return t, nil
+}
+
+// requireAdmin fails with 403 unless p is an admin.
+func requireAdmin(p people.Principal, what string) error {
+	if p.IsAdmin() {
+		return nil
+	}
+	return people.Errorf(people.ErrForbidden, "only admins %s", what)
+}

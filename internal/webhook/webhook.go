@@ -1,0 +1,419 @@
+// Package webhook delivers Ringside's events to integrations: each event is POSTed as JSON to
+// every webhook subscribed to its type, signed with HMAC-SHA256 (see Sign), retried with
+// exponential backoff on 5xx, 429, timeouts and network errors, and logged per delivery in the
+// store.
+//
+// Emit never blocks its caller: events go into a bounded in-memory queue that a few workers
+// drain; a full queue drops its oldest entry, loudly. The package knows nothing of where
+// events come from (signaling, the recorder, coaching); it stores through internal/store.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"ringside/internal/store"
+)
+
+// Defaults of Config's zero values.
+const (
+	DefaultQueueSize   = 1000
+	DefaultWorkers     = 2
+	DefaultMaxAttempts = 6 // the first try and five retries: about 31 s of backoff
+	DefaultBaseBackoff = time.Second
+	DefaultMaxBackoff  = 5 * time.Minute
+	DefaultTimeout     = 10 * time.Second
+)
+
+// maxResponseBytes is how much of a receiver's answer is read (and discarded).
+const maxResponseBytes = 64 << 10
+
+// Config configures a Dispatcher.
+type Config struct {
+	Store *store.Store
+	// Client sends the deliveries (default: one that follows no redirects). Each attempt is
+	// bounded by Timeout whatever the client's own timeout.
+	Client      *http.Client
+	QueueSize   int           // default DefaultQueueSize
+	Workers     int           // default DefaultWorkers
+	MaxAttempts int           // default DefaultMaxAttempts
+	BaseBackoff time.Duration // wait before the first retry, doubled for each next (default 1 s)
+	MaxBackoff  time.Duration // the longest wait between attempts (default 5 min)
+	Timeout     time.Duration // of one attempt (default 10 s)
+	Logger      *slog.Logger
+	Now         func() time.Time // default time.Now
+}
+
+// Envelope is the JSON body of every delivery.
+type Envelope struct {
+	ID        string          `json:"id"` // the event's id, the same for every webhook
+	Type      string          `json:"type"`
+	CreatedAt time.Time       `json:"createdAt"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// job is one unit of work: an event to fan out to its webhooks, or one attempt of a delivery.
+type job struct {
+	event    *Envelope       // set for a fan-out
+	delivery *store.Delivery // set for an attempt
+	url      string          // of the delivery's webhook
+	secret   string
+}
+
+// Dispatcher queues and delivers events. Its configuration fields are immutable after New.
+type Dispatcher struct {
+	store       *store.Store
+	client      *http.Client
+	size        int
+	maxAttempts int
+	base, cap   time.Duration
+	timeout     time.Duration
+	log         *slog.Logger
+	now         func() time.Time
+
+	ctx    context.Context // cancelled by Close: aborts attempts in flight
+	cancel context.CancelFunc
+	notify chan struct{} // a job was queued (capacity 1)
+	stop   chan struct{} // closed by Close: the workers return
+	wg     sync.WaitGroup
+	drops  atomic.Int64
+
+	mu      sync.Mutex // guards the following fields
+	queue   []job
+	dropped []store.Delivery // deliveries whose queued attempt was dropped, to log as such
+	timers  map[*time.Timer]job
+	closed  bool
+}
+
+// New starts a Dispatcher's workers. Stop it with Close.
+func New(cfg Config) *Dispatcher {
+	d := &Dispatcher{
+		store:       cfg.Store,
+		client:      cfg.Client,
+		size:        cfg.QueueSize,
+		maxAttempts: cfg.MaxAttempts,
+		base:        cfg.BaseBackoff,
+		cap:         cfg.MaxBackoff,
+		timeout:     cfg.Timeout,
+		log:         cfg.Logger,
+		now:         cfg.Now,
+		notify:      make(chan struct{}, 1),
+		stop:        make(chan struct{}),
+		timers:      map[*time.Timer]job{},
+	}
+	if d.client == nil {
+		d.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	d.size = positive(d.size, DefaultQueueSize)
+	d.maxAttempts = positive(d.maxAttempts, DefaultMaxAttempts)
+	d.base = positive(d.base, DefaultBaseBackoff)
+	d.cap = positive(d.cap, DefaultMaxBackoff)
+	d.timeout = positive(d.timeout, DefaultTimeout)
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	for range positive(cfg.Workers, DefaultWorkers) {
+		d.wg.Go(d.work)
+	}
+	return d
+}
+
+func positive[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Emit queues an event of type event with data (marshalled to JSON) for every webhook
+// subscribed to it. It never blocks: when the queue is full the oldest queued work is dropped
+// and logged.
+func (d *Dispatcher) Emit(event string, data any) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		d.log.Error("webhook event not sent: its data does not marshal", "event", event, "err", err)
+		return
+	}
+	d.push(job{event: &Envelope{ID: uuid.NewString(), Type: event, CreatedAt: d.now().UTC().Truncate(time.Millisecond), Data: raw}})
+}
+
+// Dropped reports how many queued jobs were dropped because the queue was full.
+func (d *Dispatcher) Dropped() int64 { return d.drops.Load() }
+
+func (d *Dispatcher) push(j job) {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		d.log.Warn("webhook work after shutdown dropped", "event", j.eventType())
+		return
+	}
+	var lost *job
+	if len(d.queue) >= d.size {
+		lost = &d.queue[0]
+		d.queue = d.queue[1:]
+		if lost.delivery != nil && len(d.dropped) < d.size {
+			d.dropped = append(d.dropped, *lost.delivery)
+		}
+	}
+	d.queue = append(d.queue, j)
+	d.mu.Unlock()
+	if lost != nil {
+		d.drops.Add(1)
+		d.log.Warn("webhook queue full: oldest work dropped", "event", lost.eventType(), "queue", d.size)
+	}
+	select {
+	case d.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (j job) eventType() string {
+	if j.event != nil {
+		return j.event.Type
+	}
+	return j.delivery.Event
+}
+
+// pop returns the next job, waiting for one; ok is false once the dispatcher is closed.
+func (d *Dispatcher) pop() (j job, dropped []store.Delivery, ok bool) {
+	for {
+		d.mu.Lock()
+		dropped, d.dropped = d.dropped, nil
+		if len(d.queue) > 0 && !d.closed {
+			j, d.queue = d.queue[0], d.queue[1:]
+			more := len(d.queue) > 0
+			d.mu.Unlock()
+			if more { // let another worker take the next one
+				select {
+				case d.notify <- struct{}{}:
+				default:
+				}
+			}
+			return j, dropped, true
+		}
+		closed := d.closed
+		d.mu.Unlock()
+		d.markDropped(dropped)
+		if closed {
+			return job{}, nil, false
+		}
+		select {
+		case <-d.notify:
+		case <-d.stop:
+		}
+	}
+}
+
+func (d *Dispatcher) work() {
+	for {
+		j, dropped, ok := d.pop()
+		if !ok {
+			return
+		}
+		d.markDropped(dropped)
+		if j.event != nil {
+			d.fanOut(*j.event)
+		} else {
+			d.attempt(j)
+		}
+	}
+}
+
+func (d *Dispatcher) markDropped(list []store.Delivery) {
+	for _, dl := range list {
+		dl.Status, dl.LastError, dl.UpdatedAt = store.DeliveryDropped, "the delivery queue was full", d.now()
+		if err := d.store.UpdateDelivery(d.ctx, dl); err != nil {
+			d.log.Warn("webhook delivery log", "delivery", dl.ID, "err", err)
+		}
+	}
+}
+
+// fanOut records one delivery per subscribed webhook and queues its first attempt.
+func (d *Dispatcher) fanOut(ev Envelope) {
+	hooks, err := d.store.WebhooksFor(d.ctx, ev.Type)
+	if err != nil {
+		d.log.Error("webhook subscriptions", "event", ev.Type, "err", err)
+		return
+	}
+	if len(hooks) == 0 {
+		return
+	}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		d.log.Error("webhook envelope", "event", ev.Type, "err", err)
+		return
+	}
+	for _, h := range hooks {
+		dl := store.Delivery{ID: uuid.NewString(), WebhookID: h.ID, EventID: ev.ID, Event: ev.Type, Payload: string(body),
+			Status: store.DeliveryPending, CreatedAt: d.now()}
+		if err := d.store.AddDelivery(d.ctx, dl); err != nil {
+			d.log.Error("webhook delivery log", "webhook", h.ID, "event", ev.Type, "err", err)
+			continue
+		}
+		d.push(job{delivery: &dl, url: h.URL, secret: h.Secret})
+	}
+}
+
+// attempt sends a delivery once and records the outcome; a retryable failure schedules the
+// next attempt after a backoff.
+func (d *Dispatcher) attempt(j job) {
+	dl := *j.delivery
+	code, err := d.send(j.url, j.secret, dl)
+	dl.Attempts++
+	dl.LastCode, dl.LastError, dl.UpdatedAt = code, "", d.now()
+	if err != nil {
+		dl.LastError = err.Error()
+	}
+	retry := false
+	switch {
+	case err == nil && code >= 200 && code < 300:
+		dl.Status = store.DeliveryDelivered
+		at := dl.UpdatedAt
+		dl.DeliveredAt = &at
+	case err != nil || code >= 500 || code == http.StatusTooManyRequests:
+		retry = dl.Attempts < d.maxAttempts
+		dl.Status = store.DeliveryFailed
+		if retry {
+			dl.Status = store.DeliveryPending
+		}
+	default:
+		dl.Status = store.DeliveryFailed // the receiver refused it: retrying would not help
+	}
+	if dl.LastError == "" && dl.Status != store.DeliveryDelivered {
+		dl.LastError = fmt.Sprintf("HTTP %d", code)
+	}
+	if err := d.store.UpdateDelivery(d.ctx, dl); err != nil {
+		d.log.Warn("webhook delivery log", "delivery", dl.ID, "err", err)
+	}
+	if !retry {
+		if dl.Status == store.DeliveryFailed {
+			d.log.Warn("webhook delivery failed", "delivery", dl.ID, "event", dl.Event, "attempts", dl.Attempts, "last", dl.LastError)
+		}
+		return
+	}
+	d.retryLater(job{delivery: &dl, url: j.url, secret: j.secret}, d.backoff(dl.Attempts))
+}
+
+// send POSTs one attempt; code is 0 when no response came back.
+func (d *Dispatcher) send(url, secret string, dl store.Delivery) (code int, err error) {
+	ctx, cancel := context.WithTimeout(d.ctx, d.timeout)
+	defer cancel()
+	body := []byte(dl.Payload)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Ringside-Webhook/1")
+	req.Header.Set(HeaderEvent, dl.Event)
+	req.Header.Set(HeaderDelivery, dl.ID)
+	req.Header.Set(HeaderSignature, Sign(secret, d.now(), body))
+	resp, err := d.client.Do(req)
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return 0, fmt.Errorf("timed out after %s", d.timeout)
+		}
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseBytes))
+	return resp.StatusCode, nil
+}
+
+// backoff is the wait before attempt n+1: base·2^(n-1), at most the cap, plus up to a quarter
+// of random jitter so that many failed deliveries do not retry in lockstep.
+func (d *Dispatcher) backoff(attempts int) time.Duration {
+	wait := d.base
+	for i := 1; i < attempts && wait < d.cap; i++ {
+		wait *= 2
+	}
+	wait = min(wait, d.cap)
+	return wait + rand.N(wait/4+1)
+}
+
+func (d *Dispatcher) retryLater(j job, wait time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		d.abandon(j)
+		return
+	}
+	var t *time.Timer
+	t = time.AfterFunc(wait, func() {
+		d.mu.Lock()
+		_, live := d.timers[t]
+		delete(d.timers, t)
+		d.mu.Unlock()
+		if live {
+			d.push(j)
+		}
+	})
+	d.timers[t] = j
+}
+
+// abandon records a delivery whose retry will not happen because the server is stopping.
+func (d *Dispatcher) abandon(j job) {
+	dl := *j.delivery
+	dl.Status, dl.LastError, dl.UpdatedAt = store.DeliveryFailed, "the server stopped before the next retry", d.now()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := d.store.UpdateDelivery(ctx, dl); err != nil {
+		d.log.Warn("webhook delivery log", "delivery", dl.ID, "err", err)
+	}
+}
+
+// Close stops the dispatcher: pending retries are recorded as failed, queued work is
+// dropped (and counted in the log), attempts in flight are aborted when ctx is done, and the
+// workers are waited for. Call it before closing the store.
+func (d *Dispatcher) Close(ctx context.Context) error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil
+	}
+	d.closed = true
+	queued := len(d.queue)
+	d.queue = nil
+	var retries []job
+	for t, j := range d.timers {
+		// A timer that fired already finds itself gone from the map and pushes nothing.
+		t.Stop()
+		retries = append(retries, j)
+		delete(d.timers, t)
+	}
+	close(d.stop)
+	d.mu.Unlock()
+	if queued > 0 {
+		d.log.Warn("webhook work dropped at shutdown", "jobs", queued)
+	}
+	for _, j := range retries {
+		d.abandon(j)
+	}
+	done := make(chan struct{})
+	go func() { d.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		d.cancel()
+		return nil
+	case <-ctx.Done():
+		d.cancel()
+		<-done
+		return fmt.Errorf("webhook: close: %w", ctx.Err())
+	}
+}

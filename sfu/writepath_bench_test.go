@@ -1,0 +1,114 @@
+package sfu
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// connectDown negotiates d on a real PeerConnection of api to a receiving PeerConnection over
+// loopback, as the SFU's down connection would be, and returns once d is bound and the
+// connection is up. The receiver reads and drops what arrives.
+func connectDown(tb testing.TB, api *webrtc.API, d *DownTrack) {
+	tb.Helper()
+	send, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	recv, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_ = send.Close()
+		_ = recv.Close()
+	})
+	sender, err := send.AddTrack(d)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	go func() {
+		for {
+			if _, _, err := sender.ReadRTCP(); err != nil {
+				return
+			}
+		}
+	}()
+	recv.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := t.Read(buf); err != nil {
+				return
+			}
+		}
+	})
+	if _, err := recv.AddTransceiverFromKind(d.Kind(), webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+		tb.Fatal(err)
+	}
+	signal := func(from, to *webrtc.PeerConnection, offer bool) {
+		var sd webrtc.SessionDescription
+		if offer {
+			sd, err = from.CreateOffer(nil)
+		} else {
+			sd, err = from.CreateAnswer(nil)
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		gathered := webrtc.GatheringCompletePromise(from)
+		if err := from.SetLocalDescription(sd); err != nil {
+			tb.Fatal(err)
+		}
+		<-gathered
+		if err := to.SetRemoteDescription(*from.LocalDescription()); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	signal(recv, send, true)
+	signal(send, recv, false)
+	deadline := time.Now().Add(10 * time.Second)
+	for send.ConnectionState() != webrtc.PeerConnectionStateConnected || d.bind.Load() == nil {
+		if time.Now().After(deadline) {
+			tb.Fatalf("down connection not up: %s", send.ConnectionState())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// BenchmarkWritePath measures what the SFU spends sending: one published video packet
+// (1100-byte payload) forwarded to three receivers over real PeerConnections on loopback,
+// through Ringside's fan-out, Pion's interceptors (NACK responder, sender reports), SRTP and
+// the UDP send. ns/forward is per receiver; compare it with BenchmarkFloor. The receive side
+// (reading the publisher) is not included: the load run measures the whole.
+func BenchmarkWritePath(b *testing.B) {
+	api, err := NewAPI(Config{IncludeLoopback: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	up := testUpTrack(webrtc.RTPCodecTypeVideo)
+	up.codec = VP8Codec.RTPCodecCapability
+	up.lastPLI.Store(math.MaxInt64) // binding asks for a keyframe; this track has no publisher
+	const receivers = 3
+	for i := range receivers {
+		d := newDownTrack(up, ParticipantID(rune('a'+i)), true)
+		connectDown(b, api, d)
+		up.addDown(d)
+	}
+	pkt := vp8Packet(1, 0, true)
+	pkt.Payload = pkt.Payload[:floorPayload]
+	b.ReportAllocs()
+	b.SetBytes(receivers * floorPayload)
+	for b.Loop() {
+		pkt.SequenceNumber++
+		pkt.Timestamp += 3000
+		up.forward(pkt)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/receivers, "ns/forward")
+	for _, d := range up.out.Load().downs {
+		if s := d.Stats(); s.Packets == 0 || s.Dropped > 0 {
+			b.Errorf("down-track %s: %+v", d.receiver, s)
+		}
+	}
+}
