@@ -26,26 +26,28 @@ var rules = []struct {
 	{"ringside/internal/turnserver", []string{"ringside/internal/proto"}, []string{"net/http", "database/sql", "github.com/pion/webrtc/v4"}},
 }
 
-func deps(t *testing.T, pkg string) []string {
+func list(t *testing.T, args ...string) []string {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-deps", pkg).Output()
+	out, err := exec.Command("go", append([]string{"list"}, args...)...).Output()
 	if err != nil {
-		t.Fatalf("go list -deps %s: %v", pkg, err)
+		t.Fatalf("go list %v: %v", args, err)
 	}
 	return strings.Fields(string(out))
 }
 
+// TestImportDirections checks project packages transitively and outside packages by direct
+// import (a metrics library may use net/http; the media plane itself must not).
 func TestImportDirections(t *testing.T) {
 	for _, r := range rules {
-		for _, d := range deps(t, r.pkg) {
-			if d == r.pkg {
-				continue
-			}
-			if strings.HasPrefix(d, "ringside/") && !slices.Contains(r.allowed, d) {
+		for _, d := range list(t, "-deps", r.pkg) {
+			if d != r.pkg && strings.HasPrefix(d, "ringside/") && !slices.Contains(r.allowed, d) {
 				t.Errorf("%s must not depend on %s", r.pkg, d)
 			}
+		}
+		own := list(t, "-f", `{{join .Imports " "}}`, r.pkg)
+		for _, d := range own {
 			if slices.Contains(r.forbidden, d) {
-				t.Errorf("%s must not depend on %s", r.pkg, d)
+				t.Errorf("%s must not import %s", r.pkg, d)
 			}
 		}
 	}
