@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -135,6 +136,16 @@ func (w *world) invite(email, role, teamIDs string) coachapi.Invitation {
 	w.mustJSON(w.callers["token"], "POST", "/api/users",
 		`{"email":"`+email+`","role":"`+role+`","teamIds":`+teamIDs+`}`, http.StatusCreated, &inv)
 	return inv
+}
+
+// clone signs in a new user with the role and teams of the user who.
+func (w *world) clone(who string) caller {
+	w.t.Helper()
+	var u coachapi.User
+	w.mustJSON(w.callers["token"], "GET", "/api/users/"+w.ids[who], "", http.StatusOK, &u)
+	teams, _ := json.Marshal(u.TeamIDs)
+	inv := w.invite(fmt.Sprintf("clone-%s-%d@example.com", who, time.Now().UnixNano()), u.Role, string(teams))
+	return w.signIn(linkToken(w.t, inv.SignInURL))
 }
 
 // freshLink issues a new sign-in link for the user who and returns its token.

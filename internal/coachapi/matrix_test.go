@@ -36,8 +36,10 @@ type matrixCase struct {
 	path    string
 	body    string
 	setup   func(w *world, who string) (path, body string)
-	// freshSession signs the principal in anew for this request (signing out spends it).
-	freshSession bool
+	// freshSession signs the principal in anew for this request (signing out spends it);
+	// freshUser signs in a new user of the principal's role and team instead (signing out
+	// everywhere would spend every session of the principal's own user).
+	freshSession, freshUser bool
 	want         [len(principals)]int
 }
 
@@ -85,7 +87,7 @@ func matrix() []matrixCase {
 		{pattern: "POST /api/auth/link/{token}", setup: freshLink("/api/auth/link/"), want: [...]int{s303, s303, s303, s303, s303, s303, s303}},
 		{pattern: "POST /api/auth/signin", setup: freshLink(""), want: [...]int{s200, s200, s200, s200, s200, s200, s200}},
 		{pattern: "POST /api/auth/signout", path: "/api/auth/signout", freshSession: true, want: [...]int{s401, s204, s204, s204, s204, s204, s204}},
-		{pattern: "POST /api/auth/signout-all", path: "/api/auth/signout-all", freshSession: true, want: [...]int{s401, s200, s200, s200, s200, s200, s403}},
+		{pattern: "POST /api/auth/signout-all", path: "/api/auth/signout-all", freshUser: true, want: [...]int{s401, s200, s200, s200, s200, s200, s403}},
 		{pattern: "GET /api/auth/keys", path: "/api/auth/keys", want: [...]int{s401, s200, s200, s200, s200, s200, s200}},
 		{pattern: "POST /api/auth/keys", path: "/api/auth/keys", body: `{"name":"CRM"}`, want: [...]int{s401, s201, s201, s201, s201, s201, s403}},
 		{pattern: "DELETE /api/auth/keys/{id}", setup: freshKey, want: [...]int{s401, s204, s404, s404, s404, s204, s204}},
@@ -177,8 +179,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 						}
 					}
 					cl := w.callers[who]
-					if c.freshSession && cl.cookie != "" {
+					switch {
+					case cl.cookie == "":
+					case c.freshSession:
 						cl = w.signIn(w.freshLink(who))
+					case c.freshUser:
+						cl = w.clone(who)
 					}
 					method, _, _ := strings.Cut(c.pattern, " ")
 					resp, got := w.do(cl, method, fill.Replace(path), fill.Replace(body))
