@@ -205,7 +205,8 @@ func TestReplayInChromium(t *testing.T) {
 	id, tokens := recordSession(t, srv)
 	b := startBrowser(t, "replay", launch{phone: true})
 
-	// The admin's address asks for the admin token, then plays.
+	// The admin's address, on a desktop screen, asks for the admin token, then plays.
+	b.do(chromedp.EmulateViewport(1280, 800))
 	b.open(srv.URL + "/sessions/" + id + "/replay")
 	b.waitUntil("the sign-in form shows", `probe.visible('#signin-form')`)
 	b.accessible("admin sign-in")
@@ -215,6 +216,12 @@ func TestReplayInChromium(t *testing.T) {
 	if len(st.Elements) != 5 {
 		t.Errorf("the admin's replay has %d media elements, want 5", len(st.Elements))
 	}
+	seekWithSlider(b, st.Elements[0].EndMs/2)
+	b.waitUntil("the videos show", `probe.count('.rp-tile[data-video="on"]') === 2`)
+	b.accessible("admin, desktop")
+	b.screenshot("replay-admin-desktop")
+	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch,
+		chromedp.EmulatePortrait, chromedp.EmulateScale(2)))
 
 	// The coach's address: play, seek, comment.
 	b.open(srv.URL + "/replay/" + tokens["coach"])

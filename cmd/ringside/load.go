@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"ringside/internal/load"
@@ -42,6 +43,7 @@ func loadCmd(args []string, e *env) int {
 	fs.DurationVar(&cfg.ProgressEvery, "progress", d.ProgressEvery, "interval of the progress line on stderr; 0 for none")
 	fs.BoolVar(&asJSON, "json", false, "print the result as JSON instead of text")
 	fs.TextVar(&logLevel, "log-level", slog.LevelError, "`level` of the clients' logs on stderr: debug, info, warn or error")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator itself to this `file`")
 	withEnvUsage(fs, "url")
 	fs.Usage = func() {
 		w := fs.Output()
@@ -81,6 +83,19 @@ func loadCmd(args []string, e *env) int {
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: logLevel}))
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "ringside load: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(e.stderr, "ringside load: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := load.Run(ctx, cfg)

@@ -47,8 +47,17 @@ func writeLinkPage(w http.ResponseWriter, status int, d linkPageData) error {
 }
 
 // me answers GET /api/auth/me: who the caller is.
-func (a *api) me(w http.ResponseWriter, _ *http.Request, p people.Principal) error {
-	writeJSON(w, http.StatusOK, meFrom(p))
+func (a *api) me(w http.ResponseWriter, r *http.Request, p people.Principal) error {
+	m := meFrom(p)
+	if p.UserID != "" {
+		u, err := a.people.User(r.Context(), p, p.UserID)
+		if err != nil {
+			return err
+		}
+		full := userFrom(u)
+		m.User = &full
+	}
+	writeJSON(w, http.StatusOK, m)
 	return nil
 }
 

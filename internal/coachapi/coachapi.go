@@ -184,7 +184,7 @@ func (a *api) handle(pattern string, acc access, h handler) {
 			err = h(w, r, p)
 		}
 		if err != nil {
-			if errors.Is(err, people.ErrUnauthenticated) && hasCookie(r) {
+			if errors.Is(err, people.ErrUnauthenticated) && hasCookie(r) && r.Header.Get("Authorization") == "" {
 				a.clearCookie(w, r) // a dead session: stop sending it
 			}
 			a.writeError(w, r, err)
@@ -277,14 +277,22 @@ func (a *api) baseURL(r *http.Request) string {
 func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, message := classify(err)
 	if status >= 500 {
-		a.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		a.log.Error("api request failed", "method", r.Method, "path", logPath(r), "status", status, "err", err)
 	} else {
-		a.log.Debug("api request rejected", "method", r.Method, "path", r.URL.Path, "status", status, "code", code)
+		a.log.Debug("api request rejected", "method", r.Method, "path", logPath(r), "status", status, "code", code)
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="ringside"`)
 	}
 	writeJSON(w, status, errorResponse{Error: ErrorBody{Code: code, Message: message}})
+}
+
+// logPath is the request's path for logs, with a sign-in link's token cut out.
+func logPath(r *http.Request) string {
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/api/auth/link/"); ok && rest != "" {
+		return "/api/auth/link/…"
+	}
+	return r.URL.Path
 }
 
 // writeJSON writes v as the response body with status.

@@ -40,7 +40,7 @@ type matrixCase struct {
 	// freshUser signs in a new user of the principal's role and team instead (signing out
 	// everywhere would spend every session of the principal's own user).
 	freshSession, freshUser bool
-	want         [len(principals)]int
+	want                    [len(principals)]int
 }
 
 func matrix() []matrixCase {

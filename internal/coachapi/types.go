@@ -450,9 +450,6 @@ func meFrom(p people.Principal) Me {
 	case p.KeyID != "":
 		m.Via = "key"
 	}
-	if p.UserID != "" {
-		m.User = &User{ID: p.UserID, Email: p.Email, Name: p.Name, Role: p.Role, TeamIDs: orEmpty(p.TeamIDs)}
-	}
 	return m
 }
 

@@ -52,28 +52,30 @@ func BenchmarkRecordingCost(b *testing.B) {
 	costSession(b, api, wsURL, dataDir, srv.Process.Pid, false)
 	costSession(b, api, wsURL, dataDir, srv.Process.Pid, true)
 
-	var plain, recorded time.Duration
-	b.ResetTimer()
-	for i := range b.N {
+	var (
+		plain, recorded time.Duration
+		n               int
+	)
+	for b.Loop() {
+		i := n
+		n++
 		order := []bool{false, true}
 		if i%2 == 1 {
 			order = []bool{true, false}
 		}
 		for _, record := range order {
 			cpu := costSession(b, api, wsURL, dataDir, srv.Process.Pid, record)
-			b.Logf("iteration %d, recorded %v: server CPU %v", i, record, cpu)
+			b.Logf("iteration %d, recorded %-5v: server CPU %v (user %v, system %v)", i, record, cpu.total(), cpu.user, cpu.system)
 			if record {
-				recorded += cpu
+				recorded += cpu.total()
 			} else {
-				plain += cpu
+				plain += cpu.total()
 			}
 		}
 	}
-	b.StopTimer()
-	n := float64(b.N)
 	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(float64(plain.Milliseconds())/n, "cpu-ms-unrecorded/session")
-	b.ReportMetric(float64(recorded.Milliseconds())/n, "cpu-ms-recorded/session")
+	b.ReportMetric(float64(plain.Milliseconds())/float64(n), "cpu-ms-unrecorded/session")
+	b.ReportMetric(float64(recorded.Milliseconds())/float64(n), "cpu-ms-recorded/session")
 	if plain > 0 {
 		b.ReportMetric(100*(float64(recorded)/float64(plain)-1), "%-extra-cpu-recording")
 	}
@@ -81,7 +83,7 @@ func BenchmarkRecordingCost(b *testing.B) {
 
 // costSession runs one call and returns the server's CPU time from the moment media flows both
 // ways until the session has ended.
-func costSession(b *testing.B, api *httpapi.Client, wsURL, dataDir string, pid int, record bool) time.Duration {
+func costSession(b *testing.B, api *httpapi.Client, wsURL, dataDir string, pid int, record bool) cpuTimes {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -99,10 +101,12 @@ func costSession(b *testing.B, api *httpapi.Client, wsURL, dataDir string, pid i
 
 	before := procCPUTime(b, pid)
 	time.Sleep(costSessionLength)
+	ending := procCPUTime(b, pid)
 	if _, err := api.EndSession(ctx, created.ID); err != nil { // finalizes the recording first
 		b.Fatal(err)
 	}
-	cpu := procCPUTime(b, pid) - before
+	cpu := procCPUTime(b, pid).sub(before)
+	b.Logf("recorded %-5v: of which ending the session (finalizing files) %v", record, cpu.total()-ending.sub(before).total())
 
 	// The recorded call was recorded, the other was not.
 	files, _ := filepath.Glob(filepath.Join(dataDir, app.RecordingsDir, created.ID, "*.webm"))
@@ -148,8 +152,15 @@ func costFlowing(b *testing.B, c *client.Client, from string) {
 	}
 }
 
-// procCPUTime is the user and system CPU time of process pid so far.
-func procCPUTime(b *testing.B, pid int) time.Duration {
+// cpuTimes is a process's CPU time so far, in user and in system (kernel) mode.
+type cpuTimes struct{ user, system time.Duration }
+
+func (c cpuTimes) total() time.Duration { return c.user + c.system }
+
+func (c cpuTimes) sub(d cpuTimes) cpuTimes { return cpuTimes{c.user - d.user, c.system - d.system} }
+
+// procCPUTime reads process pid's CPU time from /proc/PID/stat.
+func procCPUTime(b *testing.B, pid int) cpuTimes {
 	b.Helper()
 	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
@@ -165,7 +176,8 @@ func procCPUTime(b *testing.B, pid int) time.Duration {
 	if err1 != nil || err2 != nil {
 		b.Fatalf("server CPU time: /proc/%d/stat: %v %v", pid, err1, err2)
 	}
-	return time.Duration(utime+stime) * time.Second / userHZ
+	tick := func(n int64) time.Duration { return time.Duration(n) * time.Second / userHZ }
+	return cpuTimes{tick(utime), tick(stime)}
 }
 
 // costBuild builds the ringside command.
@@ -194,12 +206,12 @@ func freePortTB(tb testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// costServe starts `ringside serve` on dataDir, quiet (warnings only), and waits until it is
-// healthy; it is killed when the benchmark ends.
+// costServe starts `ringside serve` on dataDir, quiet (warnings only) and without the embedded
+// TURN server, and waits until it is healthy; it is killed when the benchmark ends.
 func costServe(b *testing.B, bin, dataDir string, port int) *exec.Cmd {
 	b.Helper()
 	cmd := exec.Command(bin, "serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--data", dataDir,
-		"--log-level", "warn")
+		"--log-level", "warn", "--turn-port", "0")
 	cmd.Env = append(os.Environ(), "RINGSIDE_ADMIN_TOKEN="+costAdminToken)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs

@@ -13,7 +13,6 @@ package load
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -303,8 +302,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // newAPI builds the webrtc.API every client of the run shares: Opus and VP8 as
-// internal/client negotiates them, the interceptors a browser has (NACK, RTCP reports, TWCC)
-// without Pion's stats interceptor, the meter, and a network that only reaches this machine.
+// internal/client negotiates them, the interceptors a browser has (NACK, RTCP reports, TWCC
+// sequence numbers) without Pion's stats interceptor, the meter, and a network that only
+// reaches this machine.
 func newAPI(local localAddrs, m *meter) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
@@ -333,7 +333,11 @@ func newAPI(local localAddrs, m *meter) (*webrtc.API, error) {
 	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
 		return nil, fmt.Errorf("load: rtcp reports: %w", err)
 	}
-	if err := webrtc.ConfigureTWCCSender(me, ir); err != nil {
+	// Like a browser, number outgoing packets for transport-wide congestion control, so that
+	// the server does its TWCC feedback work. The server numbers nothing it sends, so the
+	// clients generate no feedback of their own.
+	me.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, webrtc.RTPCodecTypeVideo)
+	if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, ir); err != nil {
 		return nil, fmt.Errorf("load: twcc: %w", err)
 	}
 	ir.Add(m)
@@ -499,8 +503,7 @@ func (r *run) cycleModes(ctx context.Context, m *member) {
 	}
 }
 
-// joinErrors lists the distinct join errors, most frequent first would need counting; they
-// are few and alike, so the first five distinct ones are kept.
+// joinErrors lists the first five distinct reasons joins failed.
 func (r *run) joinErrors() []string {
 	seen := map[string]bool{}
 	var out []string
@@ -660,9 +663,4 @@ func (r *run) progress(ctx context.Context, expected int) (stop func()) {
 			<-done
 		})
 	}
-}
-
-// errCut reports whether err only says the run was cut short.
-func errCut(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -90,11 +90,13 @@ type Dispatcher struct {
 	wg     sync.WaitGroup
 	drops  atomic.Int64
 
-	mu      sync.Mutex // guards the following fields
-	queue   []job
-	dropped []store.Delivery // deliveries whose queued attempt was dropped, to log as such
-	timers  map[*time.Timer]job
-	closed  bool
+	mu       sync.Mutex // guards the following fields
+	queue    []job
+	busy     int              // workers running a job
+	dropped  []store.Delivery // deliveries whose queued attempt was dropped, to log as such
+	timers   map[*time.Timer]job
+	draining bool // Close has begun: no more retries are scheduled
+	closed   bool // the workers are told to stop
 }
 
 // New starts a Dispatcher's workers. Stop it with Close.
@@ -174,8 +176,10 @@ func (d *Dispatcher) push(j job) {
 	d.queue = append(d.queue, j)
 	d.mu.Unlock()
 	if lost != nil {
-		d.drops.Add(1)
-		d.log.Warn("webhook queue full: oldest work dropped", "event", lost.eventType(), "queue", d.size)
+		// One line per hundred drops: under a flood, logging must not become what blocks.
+		if n := d.drops.Add(1); n == 1 || n%100 == 0 {
+			d.log.Warn("webhook queue full: oldest work dropped", "event", lost.eventType(), "queue", d.size, "dropped_total", n)
+		}
 	}
 	select {
 	case d.notify <- struct{}{}:
@@ -197,6 +201,7 @@ func (d *Dispatcher) pop() (j job, dropped []store.Delivery, ok bool) {
 		dropped, d.dropped = d.dropped, nil
 		if len(d.queue) > 0 && !d.closed {
 			j, d.queue = d.queue[0], d.queue[1:]
+			d.busy++
 			more := len(d.queue) > 0
 			d.mu.Unlock()
 			if more { // let another worker take the next one
@@ -232,6 +237,9 @@ func (d *Dispatcher) work() {
 		} else {
 			d.attempt(j)
 		}
+		d.mu.Lock()
+		d.busy--
+		d.mu.Unlock()
 	}
 }
 
@@ -350,7 +358,7 @@ func (d *Dispatcher) backoff(attempts int) time.Duration {
 func (d *Dispatcher) retryLater(j job, wait time.Duration) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.closed {
+	if d.draining {
 		d.abandon(j)
 		return
 	}
@@ -378,18 +386,17 @@ func (d *Dispatcher) abandon(j job) {
 	}
 }
 
-// Close stops the dispatcher: pending retries are recorded as failed, queued work is
-// dropped (and counted in the log), attempts in flight are aborted when ctx is done, and the
-// workers are waited for. Call it before closing the store.
+// Close stops the dispatcher. Pending retries are recorded as failed at once; work already
+// queued (first attempts, such as a session.ended emitted while the server stops) is still
+// delivered until ctx is done, after which what is left is dropped (and logged) and attempts
+// in flight are aborted. Call it before closing the store.
 func (d *Dispatcher) Close(ctx context.Context) error {
 	d.mu.Lock()
-	if d.closed {
+	if d.draining {
 		d.mu.Unlock()
 		return nil
 	}
-	d.closed = true
-	queued := len(d.queue)
-	d.queue = nil
+	d.draining = true
 	var retries []job
 	for t, j := range d.timers {
 		// A timer that fired already finds itself gone from the map and pushes nothing.
@@ -397,23 +404,38 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 		retries = append(retries, j)
 		delete(d.timers, t)
 	}
+	d.mu.Unlock()
+	for _, j := range retries {
+		d.abandon(j)
+	}
+
+	var err error
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !d.idle() && err == nil {
+		select {
+		case <-ctx.Done():
+			err = fmt.Errorf("webhook: close: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+	d.mu.Lock()
+	d.closed = true
+	queued := len(d.queue)
+	d.queue = nil
 	close(d.stop)
 	d.mu.Unlock()
 	if queued > 0 {
 		d.log.Warn("webhook work dropped at shutdown", "jobs", queued)
 	}
-	for _, j := range retries {
-		d.abandon(j)
-	}
-	done := make(chan struct{})
-	go func() { d.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		d.cancel()
-		return nil
-	case <-ctx.Done():
-		d.cancel()
-		<-done
-		return fmt.Errorf("webhook: close: %w", ctx.Err())
-	}
+	d.cancel() // aborts attempts still in flight
+	d.wg.Wait()
+	return err
+}
+
+// idle reports whether no work is queued or running.
+func (d *Dispatcher) idle() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.queue) == 0 && d.busy == 0
 }
