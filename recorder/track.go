@@ -131,18 +131,23 @@ func (w *trackWriter) run() {
 		}
 	}
 	w.tl = newTimeline(w.clock)
-	tick := time.NewTicker(w.sess.rec.flushInterval)
-	defer tick.Stop()
+	// The writer wakes on a short timer and takes what has queued, rather than waking on
+	// every packet: a wake-up per packet would cost the media path more than the copy does.
+	poll := time.NewTicker(drainInterval)
+	defer poll.Stop()
+	lastFlush := time.Now()
 	for {
 		select {
-		case s := <-w.queue:
-			w.reorder.push(s)
+		case now := <-poll.C:
+			w.takeQueued()
+			if now.Sub(lastFlush) >= w.sess.rec.flushInterval {
+				lastFlush = now
+				if w.out != nil && w.err == nil {
+					w.err = w.out.flush()
+				}
+			}
 		case sr := <-w.srs:
 			w.senderReport(sr)
-		case <-tick.C:
-			if w.out != nil && w.err == nil {
-				w.err = w.out.flush()
-			}
 		case <-w.done:
 			if w.sess.failure.Load() != nil {
 				w.abort() // what was queued past the failure is not the whole span
@@ -157,6 +162,22 @@ func (w *trackWriter) run() {
 		}
 		if w.err != nil {
 			w.sess.fail(fmt.Errorf("recorder: write %s: %w", w.file, w.err))
+		}
+	}
+}
+
+// drainInterval is how often a track's writer takes its queued packets. The queue must hold
+// what arrives meanwhile: 50 ms is a few packets of audio and a dozen of video, far from 512.
+const drainInterval = 50 * time.Millisecond
+
+// takeQueued moves every queued packet into the reorder buffer.
+func (w *trackWriter) takeQueued() {
+	for {
+		select {
+		case s := <-w.queue:
+			w.reorder.push(s)
+		default:
+			return
 		}
 	}
 }
