@@ -148,7 +148,7 @@ selected=$(go list -e "${pkgs[@]}" 2>/dev/null || true)
 race_pkgs=()
 while IFS= read -r pkg; do
 	[[ -n $pkg ]] && grep -qxF -- "$pkg" <<<"$selected" && race_pkgs+=("$pkg")
-done < <(go list -e ./sfu/... ./signaling/... ./recorder/... ./internal/store/... ./internal/client/... ./internal/turnserver/... 2>/dev/null || true)
+done < <(go list -e ./sfu/... ./signaling/... ./recorder/... ./internal/store/... ./internal/client/... ./internal/turnserver/... ./internal/people/... ./internal/coaching/... ./internal/webhook/... ./internal/coachapi/... 2>/dev/null || true)
 if ((${#race_pkgs[@]} > 0)); then
 	step "go test -race ${race_pkgs[*]}"
 	go test -race -count=1 -timeout 40m -p 1 "${go_flags[@]}" "${race_pkgs[@]}" || failed+=("go test -race")

@@ -175,6 +175,10 @@ func (c *conn) handleJoin(m *proto.Join) error {
 	c.srv.metrics.participantJoined(inv.Role)
 	mem.log.Info("joined")
 	c.welcome(mem, false)
+	if obs := c.srv.observer; obs != nil && sess.State == store.SessionCreated {
+		obs.SessionStarted(sess.ID, now)
+	}
+	lr.coachAction(mem, ActionMonitor, "")
 	return nil
 }
 
@@ -285,6 +289,7 @@ func (c *conn) handleMode(m *proto.Mode) error {
 	if rec := mem.room.rec; rec != nil {
 		rec.ModeChange(string(mem.id), string(seat.Mode), string(seat.Target), now)
 	}
+	mem.room.coachAction(mem, modeAction(string(seat.Mode)), string(seat.Target))
 	mem.log.Info("mode", "mode", string(seat.Mode), "target", string(seat.Target))
 	c.sendMsg(proto.Mode{Type: proto.TypeMode, Mode: string(seat.Mode), Target: string(seat.Target)})
 	return nil

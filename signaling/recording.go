@@ -83,6 +83,10 @@ func (lr *liveRoom) finishRecording() {
 	defer cancel()
 	if err := lr.rec.Close(ctx); err != nil {
 		lr.log.Error("finalizing the recording", "err", err)
+		return
+	}
+	if obs := lr.srv.observer; obs != nil && lr.recording() {
+		obs.RecordingReady(lr.session.ID, time.Now())
 	}
 }
 

@@ -88,6 +88,7 @@ func (lr *liveRoom) remove(m *member, reason string) {
 	lr.mu.Unlock()
 
 	lr.room.Leave(m.id)
+	lr.coachAction(m, ActionLeave, "")
 	lr.srv.metrics.participantLeft(m.invite.Role)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

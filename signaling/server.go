@@ -35,6 +35,9 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Recorder records sessions created with recording on (nil: none is recorded).
 	Recorder Recorder
+	// Observer hears of sessions starting and ending, recordings ready and what coaches do
+	// (nil: nobody).
+	Observer Observer
 	// ICEServers gives the STUN/TURN servers (with credentials) a participant is told of in
 	// its welcome; nil means none.
 	ICEServers func(participantID string) []proto.ICEServer
@@ -63,6 +66,7 @@ type Server struct {
 	metrics  *metrics
 	ice      func(participantID string) []proto.ICEServer
 	recorder Recorder
+	observer Observer
 	panicOn  atomic.Value // message type whose handler panics; set only by tests
 
 	mu       sync.Mutex // guards the following fields
@@ -109,6 +113,7 @@ func New(cfg Config) (*Server, error) {
 		metrics:  m,
 		ice:      cfg.ICEServers,
 		recorder: cfg.Recorder,
+		observer: cfg.Observer,
 		rooms:    map[string]*liveRoom{},
 		conns:    map[*conn]struct{}{},
 	}, nil
@@ -203,6 +208,9 @@ func (s *Server) dropRoom(lr *liveRoom) {
 func (s *Server) EndSession(ctx context.Context, sessionID string) error {
 	if lr := s.liveRoom(sessionID); lr != nil {
 		lr.closeAll("session_ended")
+	}
+	if s.observer != nil {
+		s.observer.SessionEnded(sessionID, time.Now())
 	}
 	return nil
 }

@@ -196,7 +196,9 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store
 	}
 	sfuCfg.Media = nets.media
 	reg := newRegistry(rec)
+	coach := startCoaching(log, st, publicURL, func() string { return adminHash })
 	sig, err = signaling.New(signaling.Config{
+		Observer:    observer{audit: coach.audit, hooks: coach.webhooks, log: log},
 		Registerer:  reg,
 		Recorder:    recorderAdapter{rec},
 		Store:       st,
@@ -208,9 +210,9 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store
 	})
 	if err != nil {
 		nets.close()
+		_ = coach.close(ctx)
 		return nil, fmt.Errorf("app: signaling: %w", err)
 	}
-	coach := startCoaching(log, st, publicURL, func() string { return adminHash })
 	api := httpapi.New(httpapi.Config{
 		Store:          st,
 		Live:           sig,

@@ -1,0 +1,45 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"ringside/internal/audit"
+	"ringside/internal/webhook"
+	"ringside/signaling"
+)
+
+// auditTimeout bounds one audit write made from a signaling connection's goroutine.
+const auditTimeout = 5 * time.Second
+
+// observer turns what the live plane reports into audit entries and webhook events.
+type observer struct {
+	audit *audit.Trail
+	hooks *webhook.Dispatcher
+	log   *slog.Logger
+}
+
+func (o observer) SessionStarted(id string, at time.Time) {
+	o.hooks.Emit(webhook.EventSessionStarted, map[string]any{"sessionId": id, "at": at.UTC()})
+}
+
+func (o observer) SessionEnded(id string, at time.Time) {
+	o.hooks.Emit(webhook.EventSessionEnded, map[string]any{"sessionId": id, "at": at.UTC()})
+}
+
+func (o observer) RecordingReady(id string, at time.Time) {
+	o.hooks.Emit(webhook.EventRecordingReady, map[string]any{"sessionId": id, "at": at.UTC()})
+}
+
+func (o observer) CoachActed(a signaling.CoachAction) {
+	ctx, cancel := context.WithTimeout(context.Background(), auditTimeout)
+	defer cancel()
+	err := o.audit.Log(ctx, audit.Entry{
+		At: a.At, SessionID: a.SessionID, ActorID: a.CoachID, ActorName: a.CoachName,
+		Action: a.Action, TargetID: a.TargetID, TargetName: a.TargetName,
+	})
+	if err != nil {
+		o.log.Warn("audit entry not stored", "session", a.SessionID, "action", a.Action, "err", err)
+	}
+}
