@@ -61,9 +61,11 @@ go build -o "$work/ringside" ./cmd/ringside
 go build -o "$work/benchreport" ./internal/load/benchreport
 note "go build -o ringside ./cmd/ringside"
 
+# The floor is measured three times now and three times after the load levels; the report takes
+# the median of each benchmark's runs, so that one disturbed run does not move it.
 step "Go benchmarks (./sfu)"
-note "go test -run '^\$' -bench . -benchmem -benchtime 2s ./sfu/"
-go test -run '^$' -bench . -benchmem -benchtime 2s ./sfu/ | tee "$work/gobench.txt"
+note "go test -run '^\$' -bench . -benchmem -benchtime 1s -count 3 ./sfu/   # before and after the load levels"
+go test -run '^$' -bench . -benchmem -benchtime 1s -count 3 ./sfu/ | tee "$work/gobench.txt"
 
 # free_port prints a TCP port on 127.0.0.1 that nothing listens on.
 free_port() {
@@ -160,6 +162,8 @@ if ((held_level)); then
 	fi
 fi
 step "largest level held: $held rooms"
+step "Go benchmarks of the floor, again"
+go test -run '^$' -bench '^BenchmarkFloor' -benchmem -benchtime 1s -count 3 ./sfu/ | tee -a "$work/gobench.txt"
 if [[ -s $work/cpu.pprof ]]; then
 	note "go tool pprof -top -cum -nodecount=400 ringside cpu.pprof   # /debug/pprof/profile?seconds=10 at 20 rooms"
 	go tool pprof -top -cum -nodecount=400 "$work/ringside" "$work/cpu.pprof" >"$work/profile.txt" 2>/dev/null || true

@@ -186,6 +186,16 @@ func (w *world) assignment(submitted bool) string {
 	return id
 }
 
+// soloAssignment has coach A assign the scenario to rep A, to be recorded solo.
+func (w *world) soloAssignment() string {
+	w.t.Helper()
+	var list coachapi.AssignmentList
+	due := time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)
+	w.mustJSON(w.callers["coachA"], "POST", "/api/assignments",
+		`{"scenarioId":"`+w.ids["scenario"]+`","repIds":["`+w.ids["repA"]+`"],"dueAt":"`+due+`","mode":"solo"}`, http.StatusCreated, &list)
+	return list.Assignments[0].ID
+}
+
 // do sends a request as c and returns the response and its body.
 func (w *world) do(c caller, method, path, body string) (*http.Response, string) {
 	w.t.Helper()

@@ -67,6 +67,9 @@ func matrix() []matrixCase {
 			return strings.Replace(suffix, "{id}", w.assignment(submitted), 1), body
 		}
 	}
+	freshSoloAssignment := func(w *world, _ string) (string, string) {
+		return "/api/assignments/" + w.soloAssignment() + "/solo", ""
+	}
 	freshWebhook := func(w *world, _ string) (string, string) {
 		var h coachapi.NewWebhook
 		w.mustJSON(w.callers["token"], "POST", "/api/webhooks", `{"url":"https://example.com/h","events":["session.ended"]}`, s201, &h)
@@ -117,6 +120,7 @@ func matrix() []matrixCase {
 		{pattern: "POST /api/assignments", path: "/api/assignments", body: `{"scenarioId":"{scenario}","repIds":["{repA}"],"dueAt":"` + due + `"}`, want: [...]int{s401, s403, s403, s201, s404, s201, s201}},
 		{pattern: "GET /api/assignments", path: "/api/assignments", want: [...]int{s401, s200, s200, s200, s200, s200, s200}},
 		{pattern: "GET /api/assignments/{id}", path: "/api/assignments/{assignment}", want: [...]int{s401, s200, s404, s200, s404, s200, s200}},
+		{pattern: "POST /api/assignments/{id}/solo", setup: freshSoloAssignment, want: [...]int{s401, s201, s404, s403, s404, s201, s201}},
 		{pattern: "POST /api/assignments/{id}/submit", setup: freshAssignment(false, "/api/assignments/{id}/submit", `{"sessionId":"{session}"}`), want: [...]int{s401, s200, s404, s403, s404, s200, s200}},
 		{pattern: "DELETE /api/assignments/{id}", setup: freshAssignment(false, "/api/assignments/{id}", ""), want: [...]int{s401, s403, s404, s204, s404, s204, s204}},
 		{pattern: "GET /api/reviews", path: "/api/reviews", want: [...]int{s401, s403, s403, s200, s200, s200, s200}},

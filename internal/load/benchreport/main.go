@@ -50,9 +50,10 @@ func main() {
 	}
 }
 
-// benchLine is one result line of go test -bench.
+// benchLine is one benchmark's results: the median of its runs, by unit.
 type benchLine struct {
 	name    string
+	runs    int
 	metrics map[string]float64 // by unit: ns/op, B/op, allocs/op, ns/forward…
 }
 
@@ -62,7 +63,8 @@ func parseGoBench(path string) ([]benchLine, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var out []benchLine
+	var order []string
+	runs := map[string][]map[string]float64{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
@@ -73,11 +75,30 @@ func parseGoBench(path string) ([]benchLine, error) {
 		if i := strings.LastIndexByte(name, '-'); i > 0 {
 			name = name[:i]
 		}
-		b := benchLine{name: strings.TrimPrefix(name, "Benchmark"), metrics: map[string]float64{}}
+		name = strings.TrimPrefix(name, "Benchmark")
+		m := map[string]float64{}
 		for i := 2; i+1 < len(fields); i += 2 {
 			if v, err := strconv.ParseFloat(fields[i], 64); err == nil {
-				b.metrics[fields[i+1]] = v
+				m[fields[i+1]] = v
 			}
+		}
+		if runs[name] == nil {
+			order = append(order, name)
+		}
+		runs[name] = append(runs[name], m)
+	}
+	var out []benchLine
+	for _, name := range order {
+		b := benchLine{name: name, runs: len(runs[name]), metrics: map[string]float64{}}
+		for unit := range runs[name][0] {
+			var vs []float64
+			for _, r := range runs[name] {
+				if v, ok := r[unit]; ok {
+					vs = append(vs, v)
+				}
+			}
+			slices.Sort(vs)
+			b.metrics[unit] = vs[len(vs)/2]
 		}
 		out = append(out, b)
 	}
@@ -185,7 +206,8 @@ func write(gobenchPath, levelsDir, profilePath, outPath, commandsPath, started s
 	p("")
 	p("The floor is the work no SFU can skip per forwarded packet: SRTP-encrypt a packet with a")
 	p("1100-byte payload (AEAD_AES_128_GCM, the profile Ringside negotiates first) and send it in one")
-	p("UDP datagram on loopback (`BenchmarkFloor`). Ringside's figure is the server process's CPU time")
+	p("UDP datagram on loopback (`BenchmarkFloor`, the median of its runs before and after the load).")
+	p("Ringside's figure is the server process's CPU time")
 	p("(utime + stime from /proc) over the measured window divided by the packets it forwarded, at the")
 	p("reference load: rooms where a rep and a partner publish Opus + VP8 and silent coaches watch.")
 	p("")
@@ -273,10 +295,10 @@ func write(gobenchPath, levelsDir, profilePath, outPath, commandsPath, started s
 	}
 	p("## Go benchmarks")
 	p("")
-	p("`go test -run '^$' -bench . -benchmem ./sfu/`")
+	p("`go test -run '^$' -bench . -benchmem ./sfu/`; the median of the runs listed.")
 	p("")
-	p("| benchmark | ns/op | ns/forward | B/op | allocs/op | what |")
-	p("|---|---|---|---|---|---|")
+	p("| benchmark | runs | ns/op | ns/forward | B/op | allocs/op | what |")
+	p("|---|---|---|---|---|---|---|")
 	what := map[string]string{
 		"Forward":      "fan-out of one packet to 3 down-tracks (header rewrite, gate, counters), writers stubbed",
 		"ReadPath":     "unmarshal + fan-out to 3 down-tracks, writers stubbed",
@@ -290,7 +312,7 @@ func write(gobenchPath, levelsDir, profilePath, outPath, commandsPath, started s
 		if v, ok := b.metrics["ns/forward"]; ok {
 			fw = fmt.Sprintf("%.0f", v)
 		}
-		p("| %s | %.1f | %s | %.0f | %.0f | %s |", b.name, b.metrics["ns/op"], fw,
+		p("| %s | %d | %.1f | %s | %.0f | %.0f | %s |", b.name, b.runs, b.metrics["ns/op"], fw,
 			b.metrics["B/op"], b.metrics["allocs/op"], what[b.name])
 	}
 	p("")

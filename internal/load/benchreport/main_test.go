@@ -16,6 +16,8 @@ func TestWriteReport(t *testing.T) {
 	gobench := filepath.Join(dir, "gobench.txt")
 	if err := os.WriteFile(gobench, []byte(`goos: linux
 BenchmarkFloor-2          	  417847	      5000 ns/op	 191.62 MB/s	       0 B/op	       0 allocs/op
+BenchmarkFloor-2          	  417847	      9000 ns/op	 191.62 MB/s	       0 B/op	       0 allocs/op
+BenchmarkFloor-2          	  417847	      4000 ns/op	 191.62 MB/s	       0 B/op	       0 allocs/op
 BenchmarkWritePath-2      	   69480	     31766 ns/op	 103.89 MB/s	     10589 ns/forward	    1508 B/op	      13 allocs/op
 PASS
 `), 0o644); err != nil {
@@ -61,7 +63,8 @@ PASS
 		"**no** |",
 		"| 58.4% | up-track readers",
 		"| 24.4% | UDP send system calls",
-		"| WritePath | 31766.0 | 10589 | 1508 | 13 |",
+		"| WritePath | 1 | 31766.0 | 10589 | 1508 | 13 |",
+		"| Floor | 3 | 5000.0 |",
 		"one coach invite per session",
 		"2026-01-02 03:04 UTC",
 	} {

@@ -6,7 +6,7 @@ import { Session } from './session.js';
 import { openMedia, unlockAudio, keepAwake, stopAll } from './media.js';
 import { mountCall } from './call.js';
 import { mountConsole } from './coach.js';
-import { $ } from './ui.js';
+import { $, el } from './ui.js';
 
 
 const MIC_STEPS = [
@@ -187,3 +187,20 @@ $('retry').addEventListener('click', () => {
 });
 $('rejoin').addEventListener('click', () => window.location.reload());
 if (!tokenFromPath()) problem(...JOIN_PROBLEMS.bad_token, null, false);
+else showDisclosure(tokenFromPath());
+
+// showDisclosure puts the organisation's observation notice (docs/coaching.md, "Disclosure")
+// in the lobby, above "Tap to join", when it is on. It says only that sessions may be observed,
+// never who observes or when; a failure to read it shows nothing and does not stop the join.
+async function showDisclosure(token) {
+  let setting;
+  try {
+    const res = await fetch(`/api/auth/disclosure?invite=${encodeURIComponent(token)}`, { cache: 'no-store' });
+    if (!res.ok) return;
+    setting = await res.json();
+  } catch {
+    return;
+  }
+  if (!setting || !setting.enabled || !setting.text) return;
+  $('lobby').insertBefore(el('p', { id: 'disclosure', class: 'banner info', role: 'note', text: setting.text }), $('join'));
+}
