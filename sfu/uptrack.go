@@ -18,13 +18,13 @@ import (
 // receiver that keeps asking, costs the publisher one keyframe per interval at most.
 const pliMinInterval = 500 * time.Millisecond
 
-// nackHistory is how many packets of a video track Pion's NACK responder keeps to retransmit
-// (nack.ResponderSize in NewAPI): two seconds of video at 500 kbit/s, far more than a
-// retransmission can be late and still be played. The responder can be told not to copy
-// what it keeps (nack.DisableCopy): it then holds the header and payload it was handed. So
-// that it may, the reader reads each video packet into its own slot of a ring of packetRing
-// buffers, each down-track writes from its own ring of headers, and a slot is reused only
-// packetRing packets later, when the responder has long dropped it.
+// nackHistory is the retransmission history Pion's NACK responder needs per video track (its
+// nack.ResponderSize): two seconds of video at 500 kbit/s, more than a retransmission can be
+// late and still be played. The responder may then be told not to copy what it keeps
+// (nack.DisableCopy), holding the very header and payload it was handed: the reader reads
+// each video packet into its own slot of a ring of packetRing buffers, each down-track writes
+// from its own ring of headers, and a slot is reused only packetRing packets later, when the
+// responder has long dropped it.
 const (
 	nackHistory = 128
 	packetRing  = 2 * nackHistory

@@ -1,6 +1,7 @@
 // Package web serves Ringside's browser client: the dashboard at "/", the join page at
 // "/join/{token}" (the phone call UI for a rep or partner, the coach console for a coach), the
-// replay page, the static assets under "/static/", and QR codes of invite links at "/qr".
+// replay page, the signed-in pages ("/signin", a rep's "/me" and "/solo", a coach's "/team"), the static
+// assets under "/static/", and QR codes of invite links at "/qr".
 //
 // Everything is plain HTML, CSS and JavaScript modules embedded in the binary; there is no
 // build step. The pages speak the HTTP API (docs/api.md) and the signaling websocket
@@ -35,6 +36,10 @@ func Handler() http.Handler {
 	mux.HandleFunc("GET /join/{token}", page("join.html"))
 	mux.HandleFunc("GET /sessions/{id}/replay", page("replay.html"))
 	mux.HandleFunc("GET /replay/{token}", page("replay.html"))
+	mux.HandleFunc("GET /signin", page("signin.html"))
+	mux.HandleFunc("GET /me", page("me.html"))
+	mux.HandleFunc("GET /team", page("team.html"))
+	mux.HandleFunc("GET /solo", page("solo.html"))
 	mux.HandleFunc("GET /static/", serveAsset)
 	mux.HandleFunc("GET /qr", serveQR)
 	return securityHeaders(mux)

@@ -89,7 +89,7 @@ func (a *api) linkSignIn(w http.ResponseWriter, r *http.Request, _ people.Princi
 		return err
 	}
 	a.setCookie(w, r, in.Token, in.ExpiresAt)
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, "/signin", http.StatusSeeOther) // the sign-in page sends each role on
 	return nil
 }
 

@@ -234,6 +234,10 @@ func crossSite(r *http.Request) bool {
 	switch r.Header.Get("Sec-Fetch-Site") {
 	case "cross-site", "same-site":
 		return true
+	case "same-origin", "none":
+		// The browser vouches for the origin; a page sent with no-referrer posts with
+		// "Origin: null", which must not count against it.
+		return false
 	}
 	origin := r.Header.Get("Origin")
 	if origin == "" {

@@ -58,7 +58,7 @@ func TestSignInLinkIsSingleUseAndSetsASafeCookie(t *testing.T) {
 
 		resp, _ := w.do(anonymous, "POST", path, "")
 		c := sessionCookie(resp)
-		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" || c == nil {
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/signin" || c == nil {
 			t.Fatalf("form sign-in: %d, Location %q, cookie %v", resp.StatusCode, resp.Header.Get("Location"), c)
 		}
 		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Secure || c.MaxAge < 29*24*3600 {
@@ -170,6 +170,18 @@ func TestCrossSiteCookieRequestsAreRefused(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("same-origin: status %d, want 201", resp.StatusCode)
+	}
+	// A same-origin form on a page sent with no-referrer posts with "Origin: null".
+	req, _ = http.NewRequest("POST", s.URL+"/api/auth/keys", strings.NewReader(`{"name":"y"}`))
+	req.AddCookie(&http.Cookie{Name: coachapi.CookieName, Value: w.callers["coachA"].cookie})
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Origin", "null")
+	if resp, err = w.hc.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("same-origin with Origin null: status %d, want 201", resp.StatusCode)
 	}
 	// A bearer token is not a cookie: no browser sends it by itself, so no check applies.
 	req, _ = http.NewRequest("POST", s.URL+"/api/teams", strings.NewReader(`{"name":"Z"}`))

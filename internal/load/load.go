@@ -246,9 +246,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Expected = len(r.members)
 
 	pubCtx, stopMedia := context.WithCancel(ctx)
-	defer stopMedia()
 	stopProgress := r.progress(pubCtx, res.Expected)
-	defer stopProgress()
+	// finish stops the media and the coaches, then everyone leaves; it runs on every return
+	// from here, so that no goroutine of the run outlives it.
+	finish := func() {
+		stopProgress()
+		stopMedia()
+		r.pubWG.Wait()
+		r.leaveAll()
+	}
+	defer finish()
 
 	joinStart := time.Now()
 	r.joinAll(ctx, pubCtx)
@@ -256,12 +263,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Joined, res.Failed = int(r.joinedN.Load()), int(r.failedN.Load())
 	res.JoinErrors = r.joinErrors()
 	if res.Joined == 0 {
-		r.leaveAll()
 		return res, fmt.Errorf("%w: %s", ErrNoJoins, strings.Join(res.JoinErrors, "; "))
 	}
 
 	if err := sleep(ctx, cfg.Warmup); err != nil {
-		r.leaveAll()
 		return res, err
 	}
 	// The measured window.
@@ -282,11 +287,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.fill(r, before, after, window)
 	res.fillServer(baseline, s0, s1, before, after)
 	res.JoinToMedia = r.joinToMedia()
-
-	stopProgress()
-	stopMedia()
-	r.pubWG.Wait()
-	r.leaveAll()
 	return res, sleepErr
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ func TestRunAgainstServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs media for seconds")
 	}
+	checkGoroutines(t)
 	srv := apptest.Start(t)
 	var progress bytes.Buffer
 	res, err := Run(t.Context(), Config{
@@ -173,4 +175,26 @@ func TestProcSelf(t *testing.T) {
 	if err != nil || rss == 0 {
 		t.Errorf("procRSS: %v %v", rss, err)
 	}
+}
+
+// checkGoroutines fails the test if goroutines started during it outlive it (and the server's
+// shutdown, which cleans up after it) by more than a few seconds.
+func checkGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n := runtime.NumGoroutine()
+			if n <= before {
+				return
+			}
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				buf = buf[:runtime.Stack(buf, true)]
+				t.Errorf("goroutine leak: %d before, %d after\n%s", before, n, buf)
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 }

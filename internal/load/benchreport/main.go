@@ -30,13 +30,13 @@ func main() {
 	commands := flag.String("commands", "", "file listing the commands that were run, one per line")
 	started := flag.String("started", "", "when the run started (RFC 3339)")
 	seconds := flag.Float64("seconds", 0, "how long the run took")
-	check := flag.String("check", "", "only check one level's JSON result: exit 0 if it held (< 1 % loss, every join)")
+	check := flag.Bool("check", false, "only check the runs of one level (the JSON files given as arguments): exit 0 if the median run held (< 1 % loss, every join)")
 	fetch := flag.String("fetch", "", "only fetch this URL of the server (with $RINGSIDE_ADMIN_TOKEN) into -out")
 	profile := flag.String("profile", "", "output of go tool pprof -top -cum of the server at the profiled level")
 	flag.Parse()
 	switch {
-	case *check != "":
-		os.Exit(checkLevel(*check))
+	case *check:
+		os.Exit(checkLevel(flag.Args()))
 	case *fetch != "":
 		if err := fetchTo(*fetch, *out); err != nil {
 			fmt.Fprintf(os.Stderr, "benchreport: %v\n", err)
@@ -105,48 +105,91 @@ func parseGoBench(path string) ([]benchLine, error) {
 	return out, sc.Err()
 }
 
+// level is one load level: its median run (by CPU per forwarded packet) of runs.
 type level struct {
 	rooms int
+	runs  int
 	res   load.Result
 }
 
+func readResult(path string) (load.Result, error) {
+	var res load.Result
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return res, err
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		return res, fmt.Errorf("%s: %w", path, err)
+	}
+	return res, nil
+}
+
+// median is the run in the middle by CPU per forwarded packet (the lower middle of an even
+// number); runs without server figures sort first.
+func median(runs []load.Result) load.Result {
+	us := func(r load.Result) float64 {
+		if r.Server == nil {
+			return -1
+		}
+		return r.Server.MicrosPerForwarded
+	}
+	sorted := slices.Clone(runs)
+	slices.SortStableFunc(sorted, func(a, b load.Result) int {
+		switch {
+		case us(a) < us(b):
+			return -1
+		case us(a) > us(b):
+			return 1
+		}
+		return 0
+	})
+	return sorted[(len(sorted)-1)/2]
+}
+
+// readLevels reads level-<rooms>-<run>.json files (or level-<rooms>.json).
 func readLevels(dir string) ([]level, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "level-*.json"))
 	if err != nil {
 		return nil, err
 	}
-	var out []level
+	byRooms := map[int][]load.Result{}
 	for _, p := range paths {
-		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), "level-"), ".json"))
+		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), "level-"), ".json")
+		rooms, _, _ := strings.Cut(name, "-")
+		n, err := strconv.Atoi(rooms)
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile(p)
+		res, err := readResult(p)
 		if err != nil {
 			return nil, err
 		}
-		var res load.Result
-		if err := json.Unmarshal(b, &res); err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
-		out = append(out, level{rooms: n, res: res})
+		byRooms[n] = append(byRooms[n], res)
+	}
+	var out []level
+	for n, runs := range byRooms {
+		out = append(out, level{rooms: n, runs: len(runs), res: median(runs)})
 	}
 	slices.SortFunc(out, func(a, b level) int { return a.rooms - b.rooms })
 	return out, nil
 }
 
-// checkLevel prints one level's summary and returns 0 if it held, 1 if not, 2 on error.
-func checkLevel(path string) int {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "benchreport: %v\n", err)
+// checkLevel prints the summary of a level's median run and returns 0 if it held, 1 if not,
+// 2 on error.
+func checkLevel(paths []string) int {
+	var runs []load.Result
+	for _, path := range paths {
+		r, err := readResult(path)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "benchreport: %v\n", err)
+			return 2
+		}
+		runs = append(runs, r)
+	}
+	if len(runs) == 0 {
 		return 2
 	}
-	var r load.Result
-	if err := json.Unmarshal(b, &r); err != nil {
-		fmt.Fprintf(os.Stderr, "benchreport: %s: %v\n", path, err)
-		return 2
-	}
+	r := median(runs)
 	us := 0.0
 	if r.Server != nil {
 		us = r.Server.MicrosPerForwarded
@@ -211,8 +254,10 @@ func write(gobenchPath, levelsDir, profilePath, outPath, commandsPath, started s
 	p("(utime + stime from /proc) over the measured window divided by the packets it forwarded, at the")
 	p("reference load: rooms where a rep and a partner publish Opus + VP8 and silent coaches watch.")
 	p("")
-	p("| rooms | participants | receivers per packet | forwarded pkt/s | server CPU | µs per forwarded packet | floor µs | ratio | RSS per participant |")
-	p("|---|---|---|---|---|---|---|---|---|")
+	p("Levels run more than once show their median run by CPU per forwarded packet.")
+	p("")
+	p("| rooms | runs | participants | receivers per packet | forwarded pkt/s | server CPU | µs per forwarded packet | floor µs | ratio | RSS per participant |")
+	p("|---|---|---|---|---|---|---|---|---|---|")
 	for _, l := range levels {
 		r := l.res
 		s := r.Server
@@ -223,7 +268,7 @@ func write(gobenchPath, levelsDir, profilePath, outPath, commandsPath, started s
 		if haveFloor && floorUS > 0 {
 			ratio = fmt.Sprintf("%.1f×", s.MicrosPerForwarded/floorUS)
 		}
-		p("| %d | %d | %.2f | %.0f | %.0f%% | %.1f | %.1f | %s | %.2f MiB |", l.rooms, r.Joined,
+		p("| %d | %d | %d | %.2f | %.0f | %.0f%% | %.1f | %.1f | %s | %.2f MiB |", l.rooms, l.runs, r.Joined,
 			r.ReceiversPerPacket, s.ForwardedPackets/max(r.WindowSeconds, 1e-9), s.CPUPercent,
 			s.MicrosPerForwarded, floorUS, ratio, s.RSSPerParticipantMiB)
 	}
@@ -238,8 +283,8 @@ func write(gobenchPath, levelsDir, profilePath, outPath, commandsPath, started s
 	p("window. Loss is sequence gaps seen by the receivers; latency is one-way, from a client handing a")
 	p("packet to Pion to a client reading it, through the server (send stamps in every payload).")
 	p("")
-	p("| rooms | coaches/room | joined | failed | window | sent pkt/s | received pkt/s | loss | jitter | latency p50 / p95 / p99 | join → media p50 / p99 | holds |")
-	p("|---|---|---|---|---|---|---|---|---|---|---|---|")
+	p("| rooms | runs | coaches/room | joined | failed | window | sent pkt/s | received pkt/s | loss | jitter | latency p50 / p95 / p99 | join → media p50 / p99 | holds |")
+	p("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	largest, prompt := 0, 0
 	for _, l := range levels {
 		r := l.res
@@ -254,8 +299,8 @@ func write(gobenchPath, levelsDir, profilePath, outPath, commandsPath, started s
 		if !ok {
 			mark = "**no**"
 		}
-		p("| %d | %d | %d | %d | %.0f s | %.0f | %.0f | %.3f%% | %.2f ms | %.2f / %.2f / %.2f ms | %.0f / %.0f ms | %s |",
-			l.rooms, r.CoachesPerRoom, r.Joined, r.Failed, r.WindowSeconds,
+		p("| %d | %d | %d | %d | %d | %.0f s | %.0f | %.0f | %.3f%% | %.2f ms | %.2f / %.2f / %.2f ms | %.0f / %.0f ms | %s |",
+			l.rooms, l.runs, r.CoachesPerRoom, r.Joined, r.Failed, r.WindowSeconds,
 			float64(r.PacketsSent)/max(r.WindowSeconds, 1e-9), float64(r.PacketsReceived)/max(r.WindowSeconds, 1e-9),
 			r.LossPercent, r.JitterMs, r.Latency.P50, r.Latency.P95, r.Latency.P99,
 			r.JoinToMedia.P50, r.JoinToMedia.P99, mark)

@@ -36,7 +36,7 @@ PASS
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(levels, "level-"+strconv.Itoa(rooms)+".json"), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(levels, "level-"+strconv.Itoa(rooms)+"-1.json"), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -57,9 +57,9 @@ PASS
 	}
 	doc := string(b)
 	for _, want := range []string{
-		"| 20 | 60 | 2.00 | 100 | 5% | 15.0 | 5.0 | 3.0× | 0.40 MiB |",
+		"| 20 | 1 | 60 | 2.00 | 100 | 5% | 15.0 | 5.0 | 3.0× | 0.40 MiB |",
 		"Largest level held (< 1 % loss, every join succeeded): 20 rooms.",
-		"| 80 | 1 | 240 | 0 | 20 s |",
+		"| 80 | 1 | 1 | 240 | 0 | 20 s |",
 		"**no** |",
 		"| 58.4% | up-track readers",
 		"| 24.4% | UDP send system calls",
@@ -71,5 +71,15 @@ PASS
 		if !strings.Contains(doc, want) {
 			t.Errorf("report lacks %q:\n%s", want, doc)
 		}
+	}
+}
+
+func TestMedianRun(t *testing.T) {
+	run := func(us float64) load.Result { return load.Result{Server: &load.ServerResult{MicrosPerForwarded: us}} }
+	if got := median([]load.Result{run(30), run(10), run(20)}).Server.MicrosPerForwarded; got != 20 {
+		t.Errorf("median of 30, 10, 20 = %v", got)
+	}
+	if got := median([]load.Result{run(30), run(10)}).Server.MicrosPerForwarded; got != 10 {
+		t.Errorf("median of 30, 10 = %v, want the lower middle", got)
 	}
 }

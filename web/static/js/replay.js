@@ -8,6 +8,7 @@
 import { $, el, clock } from './ui.js';
 import { MasterClock, Slave, Sync } from './replay-sync.js';
 import { renderTimeline } from './replay-timeline.js';
+import { mountScorecard } from './scoring.js';
 
 const TOKEN_KEY = 'ringside.adminToken'; // shared with the dashboard
 const SKIP_MS = 10000;
@@ -365,6 +366,9 @@ function player(r, replay) {
     }
     $('comment-add').disabled = false;
   });
+
+  // A coach opening a handed-in assignment from the team page scores it here.
+  mountScorecard(new URLSearchParams(location.search).get('assignment'), replay.session.id, r.kind === 'admin');
 
   sync.start();
   // The page's hooks for tests and diagnostics.

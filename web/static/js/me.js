@@ -1,0 +1,126 @@
+// A rep's "My practice" page (/me): open assignments soonest due first with overdue ones
+// flagged, what they handed in with its scores and the coach's notes on the scorecard, and
+// their progress per criterion. Everything comes from the coaching API (docs/coaching.md) with
+// the session cookie; a rep sees only their own.
+
+import { $, el } from './ui.js';
+import { api, APIError, whoAmI, signOut, when, day, duration, overall, normalised, MODE_NAMES } from './account.js';
+import { renderProgress } from './progress.js';
+
+function show(view) {
+  for (const id of ['loading', 'problem', 'page']) $(id).hidden = id !== view;
+  document.body.dataset.state = view;
+}
+
+function problem(title, text) {
+  $('problem-title').textContent = title;
+  $('problem-text').textContent = text;
+  show('problem');
+  $('problem-title').focus();
+}
+
+function openItem(a) {
+  const overdue = a.state === 'overdue';
+  const ms = new Date(a.dueAt).getTime() - Date.now();
+  return el('li', { class: `item${overdue ? ' overdue' : ''}`, 'data-assignment-id': a.id, 'data-state': a.state },
+    el('div', { class: 'item-main' },
+      el('h3', { class: 'item-title', text: a.scenarioTitle }),
+      el('p', { class: 'item-meta' },
+        el('span', { class: 'tag', text: MODE_NAMES[a.mode] || a.mode }),
+        a.recurrence !== 'none' ? el('span', { class: 'tag', text: a.recurrence === 'weekly' ? 'Every week' : 'Every 2 weeks' }) : '',
+        overdue ? el('span', { class: 'tag overdue-tag', text: 'Overdue' }) : ''),
+      el('p', { class: 'item-due', text: overdue ? `Was due ${when(a.dueAt)} (${duration(-ms)} ago)` : `Due ${when(a.dueAt)} (in ${duration(ms)})` }),
+      el('p', { class: 'hint', text: a.mode === 'solo' ? 'Record a short pitch on your own.' : 'Your coach sends you the link to the practice call.' })),
+    a.mode === 'solo' ? el('div', { class: 'item-actions' },
+      el('a', { class: 'button primary', href: `/solo?assignment=${encodeURIComponent(a.id)}`, 'aria-label': `Record a pitch: ${a.scenarioTitle}`, text: 'Record pitch' })) : '');
+}
+
+function pastItem(a, score, card) {
+  const li = el('li', { class: 'item', 'data-assignment-id': a.id, 'data-state': a.state },
+    el('div', { class: 'item-main' },
+      el('h3', { class: 'item-title', text: a.scenarioTitle }),
+      el('p', { class: 'item-meta' },
+        el('span', { class: 'tag', text: MODE_NAMES[a.mode] || a.mode }),
+        el('span', { class: `tag ${a.state === 'reviewed' ? 'ok-tag' : ''}`, text: a.state === 'reviewed' ? 'Reviewed' : 'Waiting for feedback' })),
+      el('p', { class: 'item-due', text: `Handed in ${when(a.submittedAt)}${a.reviewedAt ? ` · feedback ${when(a.reviewedAt)}` : ''}` })));
+  if (score && card) {
+    const total = overall(card.criteria, score.ratings);
+    const rows = card.criteria.map((c) => {
+      const r = score.ratings.find((x) => x.criterionId === c.id);
+      if (!r) return null;
+      const v = normalised(c.kind, r.value);
+      let text = '';
+      if (c.kind === 'rating') text = `${r.value} / 5`;
+      else if (c.kind === 'yesno') text = r.value ? 'Yes' : 'No';
+      return el('div', { class: 'score-row' },
+        el('dt', { text: c.label }),
+        el('dd', {}, text ? el('span', { class: 'score-value', 'data-score': v, text }) : '', r.comment ? el('span', { class: 'score-comment', text: r.comment }) : ''));
+    }).filter(Boolean);
+    li.querySelector('.item-main').append(
+      el('p', { class: 'score-total', text: total === null ? 'Scored' : `Score ${Math.round(total)} / 100` }),
+      el('dl', { class: 'scores', 'aria-label': `Scores for ${a.scenarioTitle}` }, ...rows));
+  }
+  return li;
+}
+
+async function load() {
+  let me;
+  try {
+    me = await whoAmI();
+  } catch (err) {
+    return problem('Your practice could not be loaded', `${err.message}. Check your connection and reload the page.`);
+  }
+  if (!me || !me.user) return problem('Sign in to see your practice', 'Open the sign-in link your admin sent you.');
+  $('me-name').textContent = `${me.user.name} · ${me.user.email}`;
+  $('me-team').hidden = me.role === 'rep';
+
+  const [mine, scenarios] = await Promise.all([
+    api('GET', `/api/assignments?rep=${encodeURIComponent(me.user.id)}`),
+    api('GET', '/api/scenarios'),
+  ]);
+  // A rep sees their own assignments; a coach on this page sees only those assigned to themself.
+  const assignments = mine.assignments;
+  const open = assignments.filter((a) => a.state === 'assigned' || a.state === 'overdue');
+  const past = assignments.filter((a) => a.state === 'submitted' || a.state === 'reviewed')
+    .sort((a, b) => (b.submittedAt || '').localeCompare(a.submittedAt || ''));
+
+  // Scorecards of the scenarios practised, and this rep's scores on them.
+  const cardIds = [...new Set(scenarios.scenarios.map((s) => s.scorecardId).filter(Boolean))];
+  const cards = new Map();
+  const scores = [];
+  const rollups = new Map();
+  await Promise.all(cardIds.map(async (id) => {
+    try {
+      const [card, list, rollup] = await Promise.all([
+        api('GET', `/api/scorecards/${encodeURIComponent(id)}`),
+        api('GET', `/api/scorecards/${encodeURIComponent(id)}/scores`),
+        api('GET', `/api/scorecards/${encodeURIComponent(id)}/rollup`),
+      ]);
+      cards.set(id, card);
+      scores.push(...list.scores.filter((s) => s.repId === me.user.id));
+      rollups.set(id, rollup.reps.find((r) => r.repId === me.user.id) || null);
+    } catch (err) {
+      if (!(err instanceof APIError) || err.status !== 404) throw err;
+    }
+  }));
+  const scoreOf = (a) => scores.filter((s) => s.assignmentId === a.id || (a.sessionId && s.sessionId === a.sessionId))
+    .sort((x, y) => y.createdAt.localeCompare(x.createdAt))[0];
+
+  $('open-count').textContent = open.length ? `(${open.length})` : '';
+  $('open-list').replaceChildren(...open.map(openItem));
+  $('open-empty').hidden = open.length > 0;
+  $('past-list').replaceChildren(...past.map((a) => {
+    const s = scoreOf(a);
+    return pastItem(a, s, s ? cards.get(s.scorecardId) : null);
+  }));
+  $('past-empty').hidden = past.length > 0;
+
+  const charts = [...cards.values()].map((card) => renderProgress(card, scores.filter((s) => s.scorecardId === card.id), rollups.get(card.id), day))
+    .filter(Boolean);
+  $('progress').replaceChildren(...charts);
+  $('progress-empty').hidden = charts.length > 0;
+  show('page');
+}
+
+$('sign-out').addEventListener('click', () => signOut());
+load().catch((err) => problem('Your practice could not be loaded', `${err.message}. Reload the page to try again.`));
