@@ -91,7 +91,9 @@ func registerInterceptors(m *webrtc.MediaEngine, reg *interceptor.Registry) erro
 	if err != nil {
 		return fmt.Errorf("sfu: nack generator: %w", err)
 	}
-	resp, err := nack.NewResponderInterceptor()
+	// The responder keeps nackHistory packets of each video track, without copying them: the
+	// up-track reader and the down-tracks keep what it holds unchanged (see nackHistory).
+	resp, err := nack.NewResponderInterceptor(nack.ResponderSize(nackHistory), nack.DisableCopy())
 	if err != nil {
 		return fmt.Errorf("sfu: nack responder: %w", err)
 	}

@@ -23,4 +23,7 @@ type Config struct {
 	// are the SFU's own (what the embedded TURN server may relay to). Nil: plain ephemeral
 	// sockets, untracked. Whoever opened it closes it after the last PeerConnection.
 	Media *MediaNet
+	// Metrics, when set, counts tracks, packets and RTCP feedback for Prometheus (register it
+	// with the server's registry). Nil counts nothing.
+	Metrics *Metrics
 }

@@ -248,7 +248,8 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 		writePLI: func(ssrc uint32) error {
 			return p.up.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 		},
-		log: p.log.With("track", remote.Kind().String()),
+		log:     p.log.With("track", remote.Kind().String()),
+		metrics: p.room.cfg.Metrics,
 	})
 	published := p.stage(t)
 	go t.runRTCP()
@@ -309,20 +310,15 @@ func (p *Participant) publishPending() {
 	}
 }
 
-// readRTCP drains a down sender's RTCP (the NACK responder needs it read) and passes the
-// receiver's keyframe requests on to the publisher.
+// readRTCP drains a down sender's RTCP (the NACK responder needs it read); the down-track
+// counts it and passes the receiver's keyframe requests on to the publisher.
 func readRTCP(s *webrtc.RTPSender, d *DownTrack) {
 	for {
 		pkts, _, err := s.ReadRTCP()
 		if err != nil {
 			return
 		}
-		for _, pkt := range pkts {
-			switch pkt.(type) {
-			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				d.up.RequestKeyframe(d.visible.Load())
-			}
-		}
+		d.handleRTCP(pkts)
 	}
 }
 

@@ -196,6 +196,8 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store
 	}
 	sfuCfg.Media = nets.media
 	reg := newRegistry(rec)
+	sfuCfg.Metrics = sfu.NewMetrics()
+	reg.MustRegister(sfuCfg.Metrics)
 	coach := startCoaching(log, st, publicURL, func() string { return adminHash })
 	sig, err = signaling.New(signaling.Config{
 		Observer:    observer{audit: coach.audit, hooks: coach.webhooks, log: log},

@@ -59,7 +59,10 @@ func (a *api) createSession(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("title is required")
 	case utf8.RuneCountInString(title) > maxTitleRunes:
 		return badRequest("title is longer than %d characters", maxTitleRunes)
+	case req.Coaches < 0 || req.Coaches > MaxCoachInvites:
+		return badRequest("coaches must be 1 to %d", MaxCoachInvites)
 	}
+	coaches := max(req.Coaches, 1)
 	for _, role := range inviteRoles() {
 		if utf8.RuneCountInString(names[role]) > maxNameRunes {
 			return badRequest("%sName is longer than %d characters", role, maxNameRunes)
@@ -89,27 +92,33 @@ func (a *api) createSession(w http.ResponseWriter, r *http.Request) error {
 	base := a.baseURL(r)
 	var (
 		invites []store.Invite
-		links   = map[string]string{}
+		links   = map[string][]string{}
 	)
 	for _, role := range inviteRoles() {
-		token, hash, err := store.NewToken()
-		if err != nil {
-			return err
+		n := 1
+		if role == store.RoleCoach {
+			n = coaches
 		}
-		inviteID, err := newID()
-		if err != nil {
-			return err
+		for range n {
+			token, hash, err := store.NewToken()
+			if err != nil {
+				return err
+			}
+			inviteID, err := newID()
+			if err != nil {
+				return err
+			}
+			invites = append(invites, store.Invite{
+				ID:        inviteID,
+				SessionID: id,
+				Role:      role,
+				Name:      names[role],
+				TokenHash: hash,
+				ExpiresAt: expires,
+				CreatedAt: now,
+			})
+			links[role] = append(links[role], base+"/join/"+url.PathEscape(token))
 		}
-		invites = append(invites, store.Invite{
-			ID:        inviteID,
-			SessionID: id,
-			Role:      role,
-			Name:      names[role],
-			TokenHash: hash,
-			ExpiresAt: expires,
-			CreatedAt: now,
-		})
-		links[role] = base + "/join/" + url.PathEscape(token)
 	}
 	if err := a.store.CreateSession(r.Context(), sess, invites); err != nil {
 		return fmt.Errorf("create session: %w", err)
@@ -117,7 +126,7 @@ func (a *api) createSession(w http.ResponseWriter, r *http.Request) error {
 	a.log.Info("session created", "session", id, "recorded", record)
 	writeJSON(w, http.StatusCreated, CreateSessionResponse{
 		Session:   sessionFrom(sess),
-		Invites:   Invites{Rep: links[store.RoleRep], Partner: links[store.RolePartner], Coach: links[store.RoleCoach]},
+		Invites:   invitesFrom(links),
 		ExpiresAt: expires,
 	})
 	return nil
@@ -313,4 +322,13 @@ func jsonType(k reflect.Kind) string {
 	default:
 		return "number"
 	}
+}
+
+// invitesFrom shapes the invite links of a new session for the response.
+func invitesFrom(links map[string][]string) Invites {
+	inv := Invites{Rep: links[store.RoleRep][0], Partner: links[store.RolePartner][0], Coach: links[store.RoleCoach][0]}
+	if len(links[store.RoleCoach]) > 1 {
+		inv.Coaches = links[store.RoleCoach]
+	}
+	return inv
 }

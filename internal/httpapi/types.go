@@ -17,13 +17,21 @@ type CreateSessionRequest struct {
 	CoachName   string `json:"coachName,omitempty"`
 	// Record defaults to true when absent.
 	Record *bool `json:"record,omitempty"`
+	// Coaches is how many coach invites to issue, one per coach (default 1, at most
+	// MaxCoachInvites).
+	Coaches int `json:"coaches,omitempty"`
 }
+
+// MaxCoachInvites bounds CreateSessionRequest.Coaches.
+const MaxCoachInvites = 6
 
 // Invites holds one invite URL per role.
 type Invites struct {
 	Rep     string `json:"rep"`
 	Partner string `json:"partner"`
 	Coach   string `json:"coach"`
+	// Coaches lists every coach invite, Coach first, when more than one was asked for.
+	Coaches []string `json:"coaches,omitempty"`
 }
 
 // CreateSessionResponse is the 201 body of POST /api/sessions. It is the only place the

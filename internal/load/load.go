@@ -358,10 +358,14 @@ func (r *run) createSessions(ctx context.Context, api *httpapi.Client) error {
 	record := r.cfg.Record
 	r.coaches = r.cfg.Coaches
 	for room := range r.cfg.Rooms {
-		resp, err := api.CreateSession(ctx, httpapi.CreateSessionRequest{
+		req := httpapi.CreateSessionRequest{
 			Title: fmt.Sprintf("load room %d", room+1), RepName: "Load Rep", PartnerName: "Load Partner",
 			CoachName: "Load Coach", Record: &record,
-		})
+		}
+		if r.cfg.Coaches > 1 {
+			req.Coaches = r.cfg.Coaches
+		}
+		resp, err := api.CreateSession(ctx, req)
 		if err != nil {
 			return fmt.Errorf("load: create session: %w", err)
 		}
@@ -393,9 +397,11 @@ func (r *run) createSessions(ctx context.Context, api *httpapi.Client) error {
 	return nil
 }
 
-// coachLinks lists a session's coach invite links. The API issues one invite per role, so a
-// second coach of a room needs the API to issue more (see docs/benchmarks.md).
+// coachLinks lists a session's coach invite links.
 func coachLinks(inv httpapi.Invites) []string {
+	if len(inv.Coaches) > 0 {
+		return inv.Coaches
+	}
 	if inv.Coach == "" {
 		return nil
 	}
