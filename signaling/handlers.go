@@ -110,6 +110,7 @@ func (c *conn) handleJoin(m *proto.Join) error {
 	if m.Version != proto.Version {
 		return wrap(ErrBadVersion, "this server speaks v%d", proto.Version)
 	}
+	start := time.Now()
 	inv, sess, err := c.srv.admit(m.Token)
 	if err != nil {
 		return err
@@ -175,6 +176,7 @@ func (c *conn) handleJoin(m *proto.Join) error {
 	c.srv.metrics.participantJoined(inv.Role)
 	mem.log.Info("joined")
 	c.welcome(mem, false)
+	c.srv.metrics.joins.Observe(time.Since(start).Seconds())
 	if obs := c.srv.observer; obs != nil && sess.State == store.SessionCreated {
 		obs.SessionStarted(sess.ID, now)
 	}

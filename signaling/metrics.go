@@ -14,6 +14,8 @@ type metrics struct {
 	wsErrors     *prometheus.CounterVec
 	// recordingFailures counts recordings stopped by a failure.
 	recordingFailures prometheus.Counter
+	// joins is the time from a join message to its welcome being queued.
+	joins prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -27,6 +29,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		wsErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ringside_websocket_errors_total", Help: "Errors sent to signaling clients, by code.",
 		}, []string{"code"}),
+		joins: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "ringside_join_duration_seconds", Help: "Time from a join message to its welcome (invite check, store, PeerConnections).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+		}),
 		recordingFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "ringside_recording_failures_total", Help: "Recordings stopped by a failure (disk full, slow disk, I/O error).",
 		}),
@@ -34,7 +40,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.sessions, m.participants, m.wsErrors, m.recordingFailures} {
+	for _, c := range []prometheus.Collector{m.sessions, m.participants, m.wsErrors, m.recordingFailures, m.joins} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {

@@ -42,7 +42,8 @@ func TestObservabilityNeedsAdminToken(t *testing.T) {
 	}
 	_, body := get("/metrics", srv.AdminToken)
 	for _, name := range []string{"ringside_live_sessions", "process_cpu_seconds_total",
-		"process_resident_memory_bytes", "go_goroutines", "ringside_recording_bytes_total"} {
+		"process_resident_memory_bytes", "go_goroutines", "ringside_recording_bytes_total",
+		"ringside_join_duration_seconds_bucket"} {
 		if !strings.Contains(body, "\n"+name) {
 			t.Errorf("/metrics has no %s", name)
 		}
