@@ -22,13 +22,14 @@ var rules = []struct {
 	{"ringside/recorder", []string{"ringside/sfu", "ringside/internal/store"}, []string{"net/http", "github.com/gorilla/websocket"}},
 	{"ringside/signaling", []string{"ringside/sfu", "ringside/internal/proto", "ringside/internal/store"}, nil},
 	{"ringside/internal/client", []string{"ringside/internal/proto"}, []string{"database/sql"}},
-	{"ringside/internal/httpapi", []string{"ringside/internal/store"}, []string{"github.com/pion/webrtc/v4"}},
+	{"ringside/internal/httpapi", []string{"ringside/internal/store", "ringside/internal/jsonhttp"}, []string{"github.com/pion/webrtc/v4"}},
 	{"ringside/internal/people", []string{"ringside/internal/store"}, []string{"net/http", "github.com/pion/webrtc/v4"}},
 	{"ringside/internal/coaching", []string{"ringside/internal/people", "ringside/internal/store"}, []string{"net/http", "github.com/pion/webrtc/v4"}},
 	{"ringside/internal/audit", []string{"ringside/internal/store"}, []string{"net/http", "github.com/pion/webrtc/v4"}},
 	{"ringside/internal/webhook", []string{"ringside/internal/store"}, []string{"github.com/pion/webrtc/v4", "github.com/gorilla/websocket"}},
-	{"ringside/internal/coachapi", []string{"ringside/internal/audit", "ringside/internal/coaching", "ringside/internal/people",
+	{"ringside/internal/coachapi", []string{"ringside/internal/jsonhttp", "ringside/internal/audit", "ringside/internal/coaching", "ringside/internal/people",
 		"ringside/internal/store", "ringside/internal/webhook"}, []string{"github.com/pion/webrtc/v4", "github.com/gorilla/websocket"}},
+	{"ringside/internal/jsonhttp", nil, []string{"database/sql", "github.com/pion/webrtc/v4"}},
 	{"ringside/internal/turnserver", []string{"ringside/internal/proto"}, []string{"net/http", "database/sql", "github.com/pion/webrtc/v4"}},
 }
 

@@ -9,20 +9,17 @@
 package coachapi
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
 	"ringside/internal/audit"
 	"ringside/internal/coaching"
+	"ringside/internal/jsonhttp"
 	"ringside/internal/people"
 	"ringside/internal/store"
 )
@@ -161,9 +158,9 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.mux.ServeHTTP(w, r)
 		return
 	}
-	rec := &statusRecorder{header: w.Header()}
+	rec := &jsonhttp.StatusRecorder{HeaderMap: w.Header()}
 	h.ServeHTTP(rec, r)
-	if rec.status == http.StatusMethodNotAllowed {
+	if rec.Status == http.StatusMethodNotAllowed {
 		a.writeError(w, r, errMethodNotAllowed)
 		return
 	}
@@ -300,98 +297,20 @@ func logPath(r *http.Request) string {
 	return r.URL.Path
 }
 
-// writeJSON writes v as the response body with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v) // the status is sent; a failed write is a client gone
-}
-
-// statusRecorder captures the status a handler sets and discards its body.
-type statusRecorder struct {
-	header http.Header
-	status int
-}
-
-func (s *statusRecorder) Header() http.Header { return s.header }
-
-func (s *statusRecorder) Write(p []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return len(p), nil
-}
-
-func (s *statusRecorder) WriteHeader(status int) {
-	if s.status == 0 {
-		s.status = status
-	}
-}
+// writeJSON writes v as the JSON response body with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) { jsonhttp.Write(w, status, v) }
 
 // decodeJSON reads r's body, at most maxBodyBytes, as exactly one JSON object into dst.
-// Unknown fields, wrong types and trailing data are bad requests.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return decodeError(err)
-	}
-	err := dec.Decode(&struct{}{})
-	switch {
-	case errors.Is(err, io.EOF):
-		return nil
-	case err != nil:
-		if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
-			return decodeError(err)
+	err := jsonhttp.Decode(w, r, dst, maxBodyBytes)
+	if je, ok := errors.AsType[*jsonhttp.Error](err); ok {
+		kind := errBadRequest
+		if je.TooLarge {
+			kind = errTooLarge
 		}
+		return &requestError{kind: kind, msg: je.Msg}
 	}
-	return badRequest("request body must hold a single JSON object")
-}
-
-// decodeError turns a JSON decoding failure into a client-facing error.
-func decodeError(err error) error {
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return &requestError{kind: errTooLarge, msg: fmt.Sprintf("request body exceeds %d bytes", maxBodyBytes)}
-	}
-	if errors.Is(err, io.EOF) {
-		return badRequest("request body is empty; a JSON object is required")
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return badRequest("request body is truncated JSON")
-	}
-	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
-		return badRequest("malformed JSON at byte %d", se.Offset)
-	}
-	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-		if te.Field == "" {
-			return badRequest("request body must be a JSON object")
-		}
-		return badRequest("field %q must be a JSON %s", te.Field, jsonType(te.Type.Kind()))
-	}
-	if _, ok := errors.AsType[*time.ParseError](err); ok {
-		return badRequest("times must be RFC 3339, e.g. 2026-03-04T10:00:00Z")
-	}
-	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return badRequest("unknown field %s", field)
-	}
-	return badRequest("malformed JSON")
-}
-
-// jsonType names a Go kind the way a JSON client would.
-func jsonType(k reflect.Kind) string {
-	switch k {
-	case reflect.String:
-		return "string"
-	case reflect.Bool:
-		return "boolean"
-	case reflect.Struct, reflect.Map:
-		return "object"
-	case reflect.Slice, reflect.Array:
-		return "array"
-	default:
-		return "number"
-	}
+	return err
 }
 
 // queryLimit parses the limit query parameter: 1 to maxLimit, default def.

@@ -10,12 +10,12 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	"ringside/internal/jsonhttp"
 	"ringside/internal/store"
 )
 
@@ -137,9 +137,9 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The mux's own handler for a miss only sets headers and a status; keep those, drop its
 	// plain-text body, and answer in JSON.
-	rec := &statusRecorder{header: w.Header()}
+	rec := &jsonhttp.StatusRecorder{HeaderMap: w.Header()}
 	h.ServeHTTP(rec, r)
-	if rec.status == http.StatusMethodNotAllowed {
+	if rec.Status == http.StatusMethodNotAllowed {
 		a.writeError(w, r, errMethodNotAllowed)
 		return
 	}
@@ -208,30 +208,4 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // writeJSON writes v as the JSON response body with the given status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	// The status is on the wire already; a failed write means the client went away.
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// statusRecorder captures the status a handler sets and discards its body.
-type statusRecorder struct {
-	header http.Header
-	status int
-}
-
-func (s *statusRecorder) Header() http.Header { return s.header }
-
-func (s *statusRecorder) Write(p []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return len(p), nil
-}
-
-func (s *statusRecorder) WriteHeader(status int) {
-	if s.status == 0 {
-		s.status = status
-	}
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { jsonhttp.Write(w, status, v) }

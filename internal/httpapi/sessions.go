@@ -1,13 +1,10 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"ringside/internal/jsonhttp"
 	"ringside/internal/store"
 )
 
@@ -262,66 +260,16 @@ func newID() (string, error) {
 }
 
 // decodeJSON reads r's body, at most maxBodyBytes of it, as exactly one JSON object into dst.
-// Unknown fields, wrong types and trailing data are bad requests.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return decodeError(err)
-	}
-	err := dec.Decode(&struct{}{})
-	switch {
-	case errors.Is(err, io.EOF):
-		return nil
-	case err != nil:
-		if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
-			return decodeError(err)
+	err := jsonhttp.Decode(w, r, dst, maxBodyBytes)
+	if je, ok := errors.AsType[*jsonhttp.Error](err); ok {
+		kind := errBadRequest
+		if je.TooLarge {
+			kind = errTooLarge
 		}
+		return &requestError{kind: kind, msg: je.Msg}
 	}
-	return badRequest("request body must hold a single JSON object")
-}
-
-// decodeError turns a JSON decoding failure into a client-facing error.
-func decodeError(err error) error {
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return &requestError{kind: errTooLarge, msg: fmt.Sprintf("request body exceeds %d bytes", maxBodyBytes)}
-	}
-	if errors.Is(err, io.EOF) {
-		return badRequest("request body is empty; a JSON object is required")
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return badRequest("request body is truncated JSON")
-	}
-	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
-		return badRequest("malformed JSON at byte %d", se.Offset)
-	}
-	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-		if te.Field == "" {
-			return badRequest("request body must be a JSON object")
-		}
-		return badRequest("field %q must be a JSON %s", te.Field, jsonType(te.Type.Kind()))
-	}
-	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return badRequest("unknown field %s", field)
-	}
-	return badRequest("malformed JSON")
-}
-
-// jsonType names a Go kind the way a JSON client would.
-func jsonType(k reflect.Kind) string {
-	switch k {
-	case reflect.String:
-		return "string"
-	case reflect.Bool:
-		return "boolean"
-	case reflect.Struct, reflect.Map:
-		return "object"
-	case reflect.Slice, reflect.Array:
-		return "array"
-	default:
-		return "number"
-	}
+	return err
 }
 
 // invitesFrom shapes the invite links of a new session for the response.

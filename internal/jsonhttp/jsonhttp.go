@@ -1,0 +1,121 @@
+// Package jsonhttp holds what Ringside's JSON APIs share at the HTTP edge: strict decoding of a
+// request body into one JSON object with client-facing messages, writing a JSON response, and
+// recording the status a handler chose. It knows nothing of the APIs' routes or error codes.
+package jsonhttp
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// Error is a request body that could not be decoded. Msg is safe to show to the client.
+type Error struct {
+	TooLarge bool // the body was over the limit
+	Msg      string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+func bad(format string, args ...any) error { return &Error{Msg: fmt.Sprintf(format, args...)} }
+
+// Decode reads r's body, at most maxBytes of it, as exactly one JSON object into dst. Unknown
+// fields, wrong types, trailing data and an oversized body are *Error.
+func Decode(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBytes)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err, maxBytes)
+	}
+	err := dec.Decode(&struct{}{})
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
+			return decodeError(err, maxBytes)
+		}
+	}
+	return bad("request body must hold a single JSON object")
+}
+
+// decodeError turns a JSON decoding failure into a client-facing error.
+func decodeError(err error, maxBytes int64) error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return &Error{TooLarge: true, Msg: fmt.Sprintf("request body exceeds %d bytes", maxBytes)}
+	}
+	if errors.Is(err, io.EOF) {
+		return bad("request body is empty; a JSON object is required")
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return bad("request body is truncated JSON")
+	}
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return bad("malformed JSON at byte %d", se.Offset)
+	}
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		if te.Field == "" {
+			return bad("request body must be a JSON object")
+		}
+		return bad("field %q must be a JSON %s", te.Field, jsonType(te.Type.Kind()))
+	}
+	if _, ok := errors.AsType[*time.ParseError](err); ok {
+		return bad("times must be RFC 3339, e.g. 2026-03-04T10:00:00Z")
+	}
+	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return bad("unknown field %s", field)
+	}
+	return bad("malformed JSON")
+}
+
+// jsonType names a Go kind the way a JSON client would.
+func jsonType(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	default:
+		return "number"
+	}
+}
+
+// Write writes v as the JSON response body with the given status.
+func Write(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	// The status is on the wire already; a failed write means the client went away.
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// StatusRecorder captures the status a handler sets and discards its body; the mux's own
+// 404/405 handlers are run through it so that an API can answer those in its JSON shape.
+type StatusRecorder struct {
+	HeaderMap http.Header
+	Status    int
+}
+
+func (s *StatusRecorder) Header() http.Header { return s.HeaderMap }
+
+func (s *StatusRecorder) Write(p []byte) (int, error) {
+	if s.Status == 0 {
+		s.Status = http.StatusOK
+	}
+	return len(p), nil
+}
+
+func (s *StatusRecorder) WriteHeader(status int) {
+	if s.Status == 0 {
+		s.Status = status
+	}
+}
