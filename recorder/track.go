@@ -167,8 +167,9 @@ func (w *trackWriter) run() {
 }
 
 // drainInterval is how often a track's writer takes its queued packets. The queue must hold
-// what arrives meanwhile: 50 ms is a few packets of audio and a dozen of video, far from 512.
-const drainInterval = 50 * time.Millisecond
+// what arrives meanwhile: 250 ms is a dozen packets of audio and at most ~70 of HD video, far
+// from 512. Waking per packet, or every few milliseconds, was most of what recording cost.
+const drainInterval = 250 * time.Millisecond
 
 // takeQueued moves every queued packet into the reorder buffer.
 func (w *trackWriter) takeQueued() {
