@@ -97,22 +97,9 @@ func join(t *testing.T, s *apptest.Server, token string, cfg client.Config) *cli
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
-	pctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{}, 2)
-	n := 0
-	if cfg.Publish.Has(client.Audio) {
-		n++
-		go func() { _ = media.PublishLoop(pctx, c.AudioTrack(), media.Fixture("audio.ogg")); done <- struct{}{} }()
-	}
-	if cfg.Publish.Has(client.Video) {
-		n++
-		go func() { _ = media.PublishLoop(pctx, c.VideoTrack(), media.Fixture("video.ivf")); done <- struct{}{} }()
-	}
+	stop := media.LoopFixtures(c.AudioTrack(), c.VideoTrack())
 	t.Cleanup(func() {
 		stop()
-		for range n {
-			<-done
-		}
 		_ = c.Close()
 	})
 	return c

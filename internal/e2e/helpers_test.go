@@ -28,22 +28,9 @@ func dial(t *testing.T, wsURL, token string, kinds client.Kinds) *client.Client 
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
-	pctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{}, 2)
-	n := 0
-	if kinds.Has(client.Audio) {
-		n++
-		go func() { _ = media.PublishLoop(pctx, c.AudioTrack(), media.Fixture("audio.ogg")); done <- struct{}{} }()
-	}
-	if kinds.Has(client.Video) {
-		n++
-		go func() { _ = media.PublishLoop(pctx, c.VideoTrack(), media.Fixture("video.ivf")); done <- struct{}{} }()
-	}
+	stop := media.LoopFixtures(c.AudioTrack(), c.VideoTrack())
 	t.Cleanup(func() {
 		stop()
-		for range n {
-			<-done
-		}
 		_ = c.Close()
 	})
 	return c

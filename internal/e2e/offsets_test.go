@@ -30,15 +30,10 @@ func publishAt(t *testing.T, wsURL, token string) (*client.Client, time.Time) {
 		info, ok := c.Peer(proto.PCUp)
 		return ok && info.State == webrtc.PeerConnectionStateConnected
 	})
-	pctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{}, 2)
 	start := time.Now()
-	go func() { _ = media.PublishLoop(pctx, c.AudioTrack(), media.Fixture("audio.ogg")); done <- struct{}{} }()
-	go func() { _ = media.PublishLoop(pctx, c.VideoTrack(), media.Fixture("video.ivf")); done <- struct{}{} }()
+	stop := media.LoopFixtures(c.AudioTrack(), c.VideoTrack())
 	t.Cleanup(func() {
 		stop()
-		<-done
-		<-done
 		_ = c.Close()
 	})
 	return c, start

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -119,5 +120,23 @@ func (c *Clip) play(ctx context.Context, write func(pionmedia.Sample) error) err
 			case <-timer.C:
 			}
 		}
+	}
+}
+
+// LoopFixtures loops testdata/audio.ogg on audio and testdata/video.ivf on video (either may be
+// nil) until the returned stop is called; stop returns once both publishers have ended. Tests
+// and tools use it to make a client talk.
+func LoopFixtures(audio, video *webrtc.TrackLocalStaticSample) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	if audio != nil {
+		wg.Go(func() { _ = PublishLoop(ctx, audio, Fixture("audio.ogg")) })
+	}
+	if video != nil {
+		wg.Go(func() { _ = PublishLoop(ctx, video, Fixture("video.ivf")) })
+	}
+	return func() {
+		cancel()
+		wg.Wait()
 	}
 }
