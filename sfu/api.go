@@ -1,11 +1,10 @@
 package sfu
 
 import (
-	"errors"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"fmt"
-	"net"
-	"net/netip"
-	"slices"
 	"sync"
 	"time"
 
@@ -16,8 +15,6 @@ import (
 	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/sdp/v3"
-	"github.com/pion/transport/v5"
-	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -43,25 +40,24 @@ var (
 // AudioLevelURI is the RFC 6464 header extension, negotiated for talk analytics.
 const AudioLevelURI = sdp.AudioLevelURI
 
-// NewAPI builds the Pion API every PeerConnection of the server is made from.
-func NewAPI(cfg Config) (*webrtc.API, error) {
-	m := &webrtc.MediaEngine{}
-	if err := m.RegisterCodec(OpusCodec, webrtc.RTPCodecTypeAudio); err != nil {
-		return nil, fmt.Errorf("sfu: register opus: %w", err)
-	}
-	if err := m.RegisterCodec(VP8Codec, webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, fmt.Errorf("sfu: register vp8: %w", err)
-	}
-	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: AudioLevelURI},
-		webrtc.RTPCodecTypeAudio); err != nil {
-		return nil, fmt.Errorf("sfu: register audio level: %w", err)
-	}
+// certLifetime is how long one DTLS certificate serves new connections before the next is
+// made. Pion's certificates expire after a month; a connection keeps the one it started with.
+const certLifetime = 7 * 24 * time.Hour
 
-	reg := &interceptor.Registry{}
-	if err := registerInterceptors(m, reg); err != nil {
-		return nil, err
-	}
+// API makes the server's PeerConnections. Up connections only receive media and down
+// connections only send it, so each gets only the interceptors its direction uses: every
+// interceptor costs a goroutine and a ticker per connection, and on the wrong side it ticks
+// for nothing.
+type API struct {
+	up, down *webrtc.API
 
+	mu      sync.Mutex // guards the following fields
+	cert    webrtc.Certificate
+	certAge time.Time
+}
+
+// NewAPI builds the Pion APIs every PeerConnection of the server is made from.
+func NewAPI(cfg Config) (*API, error) {
 	se := webrtc.SettingEngine{}
 	// AES-GCM first: several times cheaper per packet than AES-CM + HMAC-SHA1 in Pion.
 	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
@@ -78,349 +74,132 @@ func NewAPI(cfg Config) (*webrtc.API, error) {
 	// A phone switching networks loses ICE for a few seconds; don't give up on it too soon.
 	se.SetICETimeouts(5*time.Second, 25*time.Second, 2*time.Second)
 
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg),
-		webrtc.WithSettingEngine(se)), nil
+	upEngine, upReg, err := upInterceptors()
+	if err != nil {
+		return nil, err
+	}
+	downEngine, downReg, err := downInterceptors()
+	if err != nil {
+		return nil, err
+	}
+	a := &API{
+		up: webrtc.NewAPI(webrtc.WithMediaEngine(upEngine), webrtc.WithInterceptorRegistry(upReg),
+			webrtc.WithSettingEngine(se)),
+		down: webrtc.NewAPI(webrtc.WithMediaEngine(downEngine), webrtc.WithInterceptorRegistry(downReg),
+			webrtc.WithSettingEngine(se)),
+	}
+	if _, err := a.certificate(); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
-// registerInterceptors adds NACK (generator for what we receive, responder for what we send),
-// RTCP sender/receiver reports and TWCC feedback for publishers' bandwidth estimation. Pion's
-// stats interceptor is left out: it costs a lock and a map lookup per packet and we keep our
-// own counters on the down-tracks.
-func registerInterceptors(m *webrtc.MediaEngine, reg *interceptor.Registry) error {
+// NewUp makes an up connection: it receives what a participant publishes.
+func (a *API) NewUp() (*webrtc.PeerConnection, error) { return a.newPC(a.up) }
+
+// NewDown makes a down connection: it sends a participant what the policy grants them.
+func (a *API) NewDown() (*webrtc.PeerConnection, error) { return a.newPC(a.down) }
+
+func (a *API) newPC(api *webrtc.API) (*webrtc.PeerConnection, error) {
+	cert, err := a.certificate()
+	if err != nil {
+		return nil, err
+	}
+	return api.NewPeerConnection(webrtc.Configuration{Certificates: []webrtc.Certificate{cert}})
+}
+
+// certificate returns the DTLS certificate for a new connection. Sharing one spares every
+// join an ECDSA key generation and a certificate of its own in memory; the fingerprint the
+// SDP carries is then the server's, the same for everyone, so it tells nobody anything.
+func (a *API) certificate() (webrtc.Certificate, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.certAge.IsZero() && time.Since(a.certAge) < certLifetime {
+		return a.cert, nil
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return webrtc.Certificate{}, fmt.Errorf("sfu: dtls key: %w", err)
+	}
+	cert, err := webrtc.GenerateCertificate(key)
+	if err != nil {
+		return webrtc.Certificate{}, fmt.Errorf("sfu: dtls certificate: %w", err)
+	}
+	a.cert, a.certAge = *cert, time.Now()
+	return a.cert, nil
+}
+
+// mediaEngine registers the two codecs, with the RTCP feedback browsers should send about
+// what they receive.
+func mediaEngine() (*webrtc.MediaEngine, error) {
+	m := &webrtc.MediaEngine{}
+	if err := m.RegisterCodec(OpusCodec, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("sfu: register opus: %w", err)
+	}
+	if err := m.RegisterCodec(VP8Codec, webrtc.RTPCodecTypeVideo); err != nil {
+		return nil, fmt.Errorf("sfu: register vp8: %w", err)
+	}
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
+	return m, nil
+}
+
+// upInterceptors are the receiving side's: NACKs for lost packets, receiver reports, and TWCC
+// feedback for the publishers' bandwidth estimation. The audio-level extension is negotiated
+// for talk analytics. Pion's stats interceptor is left out on both sides: it costs a lock and
+// a map lookup per packet and we keep our own counters.
+func upInterceptors() (*webrtc.MediaEngine, *interceptor.Registry, error) {
+	m, err := mediaEngine()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: AudioLevelURI},
+		webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, nil, fmt.Errorf("sfu: register audio level: %w", err)
+	}
+	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, webrtc.RTPCodecTypeVideo)
+	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI},
+		webrtc.RTPCodecTypeVideo); err != nil {
+		return nil, nil, fmt.Errorf("sfu: twcc extension: %w", err)
+	}
+	reg := &interceptor.Registry{}
 	gen, err := nack.NewGeneratorInterceptor()
 	if err != nil {
-		return fmt.Errorf("sfu: nack generator: %w", err)
+		return nil, nil, fmt.Errorf("sfu: nack generator: %w", err)
+	}
+	rr, err := report.NewReceiverInterceptor()
+	if err != nil {
+		return nil, nil, fmt.Errorf("sfu: receiver reports: %w", err)
+	}
+	fb, err := twcc.NewSenderInterceptor()
+	if err != nil {
+		return nil, nil, fmt.Errorf("sfu: twcc: %w", err)
+	}
+	reg.Add(gen)
+	reg.Add(rr)
+	reg.Add(fb)
+	return m, reg, nil
+}
+
+// downInterceptors are the sending side's: the NACK responder and sender reports (which
+// receivers use to sync audio and video).
+func downInterceptors() (*webrtc.MediaEngine, *interceptor.Registry, error) {
+	m, err := mediaEngine()
+	if err != nil {
+		return nil, nil, err
 	}
 	// The responder keeps nackHistory packets of each video track, without copying them: the
 	// up-track reader and the down-tracks keep what it holds unchanged (see nackHistory).
 	resp, err := nack.NewResponderInterceptor(nack.ResponderSize(nackHistory), nack.DisableCopy())
 	if err != nil {
-		return fmt.Errorf("sfu: nack responder: %w", err)
-	}
-	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack"}, webrtc.RTPCodecTypeVideo)
-	m.RegisterFeedback(webrtc.RTCPFeedback{Type: "nack", Parameter: "pli"}, webrtc.RTPCodecTypeVideo)
-	reg.Add(resp)
-	reg.Add(gen)
-
-	rr, err := report.NewReceiverInterceptor()
-	if err != nil {
-		return fmt.Errorf("sfu: receiver reports: %w", err)
+		return nil, nil, fmt.Errorf("sfu: nack responder: %w", err)
 	}
 	sr, err := report.NewSenderInterceptor()
 	if err != nil {
-		return fmt.Errorf("sfu: sender reports: %w", err)
+		return nil, nil, fmt.Errorf("sfu: sender reports: %w", err)
 	}
-	reg.Add(rr)
+	reg := &interceptor.Registry{}
+	reg.Add(resp)
 	reg.Add(sr)
-
-	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, webrtc.RTPCodecTypeVideo)
-	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI},
-		webrtc.RTPCodecTypeVideo); err != nil {
-		return fmt.Errorf("sfu: twcc extension: %w", err)
-	}
-	fb, err := twcc.NewSenderInterceptor()
-	if err != nil {
-		return fmt.Errorf("sfu: twcc: %w", err)
-	}
-	reg.Add(fb)
-	return nil
-}
-
-// MediaNet is the media plane's own sockets, shared by every PeerConnection of the APIs built
-// with it (Config.Media), and the answer to "is this address one of them?".
-//
-// In single-port mode (Config.MediaPort) it holds Pion's UDP mux, listening on that port on
-// every interface address, and an ICE-TCP mux listening on the same TCP port. Otherwise ICE
-// opens ephemeral UDP sockets per connection, as without a MediaNet, and MediaNet records each
-// one from the moment it is bound until it is closed.
-//
-// Resolve and Advertise are what keep the embedded TURN server from becoming an open relay:
-// it relays only to the addresses Resolve accepts.
-type MediaNet struct {
-	// Immutable after ListenMedia:
-	public netip.Addr // the 1:1 NAT address that replaces IPv4 host addresses; invalid if none
-	port   uint16     // single-port mode's port; 0 in ephemeral mode
-	udpMux *ice.MultiUDPMuxDefault
-	tcpMux *ice.TCPMuxDefault
-	tcpLn  net.Listener
-	net    *trackingNet // ephemeral mode only
-
-	mu     sync.RWMutex // guards the following fields
-	socks  map[netip.AddrPort]int
-	byPort map[uint16][]netip.AddrPort
-	ips    map[netip.Addr]int
-}
-
-// tcpWriteBuffer is the most an ICE-TCP connection queues before dropping.
-const tcpWriteBuffer = 256 << 10
-
-// ListenMedia opens the sockets of cfg's media plane: in single-port mode the UDP and TCP
-// listeners on cfg.MediaPort, at once; in ephemeral mode nothing yet. Close it after the
-// last PeerConnection of the APIs built with it has closed.
-func ListenMedia(cfg Config) (*MediaNet, error) {
-	m := &MediaNet{
-		port:   cfg.MediaPort,
-		socks:  map[netip.AddrPort]int{},
-		byPort: map[uint16][]netip.AddrPort{},
-		ips:    map[netip.Addr]int{},
-	}
-	if cfg.PublicIP != "" {
-		ip, err := netip.ParseAddr(cfg.PublicIP)
-		if err != nil {
-			return nil, fmt.Errorf("sfu: public IP %q: %w", cfg.PublicIP, err)
-		}
-		m.public = ip.Unmap()
-	}
-	if cfg.MediaPort == 0 {
-		base, err := stdnet.NewNet()
-		if err != nil {
-			return nil, fmt.Errorf("sfu: network: %w", err)
-		}
-		m.net = &trackingNet{Net: base, media: m}
-		return m, nil
-	}
-
-	var opts []ice.UDPMuxFromPortOption
-	if cfg.IncludeLoopback {
-		opts = append(opts, ice.UDPMuxFromPortWithLoopback())
-	}
-	udp, err := ice.NewMultiUDPMuxFromPort(int(cfg.MediaPort), opts...)
-	if err != nil {
-		return nil, fmt.Errorf("sfu: media UDP port %d: %w", cfg.MediaPort, err)
-	}
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{Port: int(cfg.MediaPort)})
-	if err != nil {
-		_ = udp.Close()
-		return nil, fmt.Errorf("sfu: media TCP port %d: %w", cfg.MediaPort, err)
-	}
-	m.udpMux, m.tcpLn = udp, ln
-	m.tcpMux = ice.NewTCPMuxDefault(ice.TCPMuxParams{
-		Listener:       ln,
-		ReadBufferSize: 8,
-		// Writes to an ICE-TCP receiver go through this buffer and are dropped when it is
-		// full, so a slow receiver never blocks a publisher's reader (docs/decisions.md, 2).
-		// Its size bounds the delay a stalled TCP path builds up: about a second of video.
-		WriteBufferSize: tcpWriteBuffer,
-	})
-	for _, a := range udp.GetListenAddresses() {
-		if ap, ok := addrPortOf(a); ok {
-			m.add(ap)
-		}
-	}
-	return m, nil
-}
-
-// configure points a SettingEngine at m's sockets. A nil m leaves ICE's defaults, bounded by
-// the port range.
-func (m *MediaNet) configure(se *webrtc.SettingEngine, cfg Config) error {
-	switch {
-	case m == nil && cfg.MediaPort != 0:
-		return fmt.Errorf("sfu: media port %d needs a MediaNet from ListenMedia", cfg.MediaPort)
-	case m != nil && m.port != cfg.MediaPort:
-		return fmt.Errorf("sfu: the MediaNet listens on port %d, not %d", m.port, cfg.MediaPort)
-	case m != nil && m.port != 0:
-		se.SetICEUDPMux(m.udpMux)
-		se.SetICETCPMux(m.tcpMux)
-		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6,
-			webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6})
-		// The server is the passive side of ICE-TCP; it never dials out to a candidate.
-		se.DisableActiveTCP(true)
-		return nil
-	case m != nil:
-		se.SetNet(m.net)
-	}
-	se.DisableActiveTCP(true)
-	if cfg.UDPPortMin != 0 || cfg.UDPPortMax != 0 {
-		if err := se.SetEphemeralUDPPortRange(cfg.UDPPortMin, cfg.UDPPortMax); err != nil {
-			return fmt.Errorf("sfu: udp port range: %w", err)
-		}
-	}
-	return nil
-}
-
-// Port is the single-port mode's UDP and TCP port, 0 in ephemeral mode.
-func (m *MediaNet) Port() uint16 { return m.port }
-
-// Resolve reports whether dst, an address a client may have learnt from the SFU's
-// candidates, is one of the SFU's media sockets, and returns the local address to send to:
-// dst itself, or for the public IP of a 1:1 NAT, the local socket with dst's port.
-func (m *MediaNet) Resolve(dst netip.AddrPort) (netip.AddrPort, bool) {
-	dst = canonicalAddrPort(dst)
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.socks[dst] > 0 {
-		return dst, true
-	}
-	if !m.public.IsValid() || dst.Addr() != m.public {
-		return netip.AddrPort{}, false
-	}
-	var found netip.AddrPort
-	for _, s := range m.byPort[dst.Port()] {
-		if s.Addr().Is4() != m.public.Is4() {
-			continue
-		}
-		if !s.Addr().IsLoopback() {
-			return s, true
-		}
-		found = s
-	}
-	return found, found.IsValid()
-}
-
-// Advertise reports whether src is one of the SFU's media sockets and returns the address
-// its candidates carry: src, or the public IP of a 1:1 NAT with src's port.
-func (m *MediaNet) Advertise(src netip.AddrPort) (netip.AddrPort, bool) {
-	src = canonicalAddrPort(src)
-	m.mu.RLock()
-	known := m.socks[src] > 0
-	m.mu.RUnlock()
-	switch {
-	case !known:
-		return netip.AddrPort{}, false
-	case m.public.IsValid() && src.Addr().Is4() == m.public.Is4():
-		return netip.AddrPortFrom(m.public, src.Port()), true
-	}
-	return src, true
-}
-
-// OwnsIP reports whether ip is an address the SFU's media sockets are on (or their public
-// address): a TURN permission towards any other IP is refused.
-func (m *MediaNet) OwnsIP(ip netip.Addr) bool {
-	ip = canonicalAddr(ip)
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.public.IsValid() && ip == m.public {
-		return len(m.socks) > 0
-	}
-	return m.ips[ip] > 0
-}
-
-// Close closes the single-port listeners (ephemeral sockets belong to their connections).
-func (m *MediaNet) Close() error {
-	if m.port == 0 {
-		return nil
-	}
-	return errors.Join(m.udpMux.Close(), m.tcpMux.Close())
-}
-
-func (m *MediaNet) add(ap netip.AddrPort) {
-	ap = canonicalAddrPort(ap)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.socks[ap]++
-	m.ips[ap.Addr()]++
-	m.byPort[ap.Port()] = append(m.byPort[ap.Port()], ap)
-}
-
-func (m *MediaNet) remove(ap netip.AddrPort) {
-	ap = canonicalAddrPort(ap)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.socks[ap] == 0 {
-		return
-	}
-	if m.socks[ap]--; m.socks[ap] == 0 {
-		delete(m.socks, ap)
-	}
-	if m.ips[ap.Addr()]--; m.ips[ap.Addr()] == 0 {
-		delete(m.ips, ap.Addr())
-	}
-	list := m.byPort[ap.Port()]
-	if i := slices.Index(list, ap); i >= 0 {
-		list = slices.Delete(list, i, i+1)
-	}
-	if len(list) == 0 {
-		delete(m.byPort, ap.Port())
-	} else {
-		m.byPort[ap.Port()] = list
-	}
-}
-
-// trackingNet is the standard network with every UDP socket ICE binds recorded in a MediaNet
-// until it is closed. Interfaces are listed afresh on each call, as ICE does without a shared
-// network, so that a server keeps up with interfaces that come and go.
-type trackingNet struct {
-	*stdnet.Net
-	media *MediaNet
-}
-
-func (n *trackingNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
-	c, err := net.ListenUDP(network, laddr)
-	if err != nil {
-		return nil, err
-	}
-	ap := c.LocalAddr().(*net.UDPAddr).AddrPort()
-	n.media.add(ap)
-	return &trackedConn{UDPConn: c, media: n.media, addr: ap}, nil
-}
-
-func (n *trackingNet) Interfaces() ([]*transport.Interface, error) {
-	fresh, err := stdnet.NewNet()
-	if err != nil {
-		return nil, err
-	}
-	return fresh.Interfaces()
-}
-
-func (n *trackingNet) InterfaceByIndex(index int) (*transport.Interface, error) {
-	fresh, err := stdnet.NewNet()
-	if err != nil {
-		return nil, err
-	}
-	return fresh.InterfaceByIndex(index)
-}
-
-func (n *trackingNet) InterfaceByName(name string) (*transport.Interface, error) {
-	fresh, err := stdnet.NewNet()
-	if err != nil {
-		return nil, err
-	}
-	return fresh.InterfaceByName(name)
-}
-
-// trackedConn is an ICE socket that leaves its MediaNet when closed. It keeps ICE's
-// allocation-free read and write path (ice.AddrPortReaderWriter).
-type trackedConn struct {
-	*net.UDPConn
-	media *MediaNet
-	addr  netip.AddrPort
-	once  sync.Once
-}
-
-func (c *trackedConn) Close() error {
-	err := c.UDPConn.Close()
-	c.once.Do(func() { c.media.remove(c.addr) })
-	return err
-}
-
-func (c *trackedConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
-	return c.UDPConn.ReadFromUDPAddrPort(b)
-}
-
-func (c *trackedConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {
-	return c.UDPConn.WriteToUDPAddrPort(b, addr)
-}
-
-func addrPortOf(a net.Addr) (netip.AddrPort, bool) {
-	switch a := a.(type) {
-	case *net.UDPAddr:
-		return a.AddrPort(), true
-	case *net.TCPAddr:
-		return a.AddrPort(), true
-	}
-	return netip.AddrPort{}, false
-}
-
-// canonicalAddr unmaps IPv4-in-IPv6 and drops zones but for link-local addresses, so that one
-// address has one key.
-func canonicalAddr(ip netip.Addr) netip.Addr {
-	ip = ip.Unmap()
-	if !ip.IsLinkLocalUnicast() {
-		ip = ip.WithZone("")
-	}
-	return ip
-}
-
-func canonicalAddrPort(ap netip.AddrPort) netip.AddrPort {
-	return netip.AddrPortFrom(canonicalAddr(ap.Addr()), ap.Port())
+	return m, reg, nil
 }

@@ -108,12 +108,12 @@ func (p *Participant) Seat() Seat {
 // DownOffers is how many offers the server has sent on the down connection.
 func (p *Participant) DownOffers() int { return p.neg.count() }
 
-func (p *Participant) newPCs(api *webrtc.API) error {
+func (p *Participant) newPCs(api *API) error {
 	var err error
-	if p.up, err = api.NewPeerConnection(webrtc.Configuration{}); err != nil {
+	if p.up, err = api.NewUp(); err != nil {
 		return fmt.Errorf("%w: up connection: %v", ErrNegotiation, err)
 	}
-	if p.down, err = api.NewPeerConnection(webrtc.Configuration{}); err != nil {
+	if p.down, err = api.NewDown(); err != nil {
 		_ = p.up.Close()
 		return fmt.Errorf("%w: down connection: %v", ErrNegotiation, err)
 	}

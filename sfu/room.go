@@ -13,7 +13,7 @@ import (
 // RoomParams configures a Room.
 type RoomParams struct {
 	ID     SessionID
-	API    *webrtc.API
+	API    *API
 	Config Config
 	Logger *slog.Logger
 	// MaxParticipants bounds the room (0: no bound).
@@ -23,7 +23,7 @@ type RoomParams struct {
 // Room is one live session: its participants and who receives what of whom.
 type Room struct {
 	id  SessionID
-	api *webrtc.API
+	api *API
 	cfg Config
 	log *slog.Logger
 	max int

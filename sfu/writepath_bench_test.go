@@ -11,13 +11,13 @@ import (
 // connectDown negotiates d on a real PeerConnection of api to a receiving PeerConnection over
 // loopback, as the SFU's down connection would be, and returns once d is bound and the
 // connection is up. The receiver reads and drops what arrives.
-func connectDown(tb testing.TB, api *webrtc.API, d *DownTrack) {
+func connectDown(tb testing.TB, api *API, d *DownTrack) {
 	tb.Helper()
-	send, err := api.NewPeerConnection(webrtc.Configuration{})
+	send, err := api.NewDown()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	recv, err := api.NewPeerConnection(webrtc.Configuration{})
+	recv, err := api.NewUp()
 	if err != nil {
 		tb.Fatal(err)
 	}

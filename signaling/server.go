@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"ringside/internal/proto"
@@ -61,7 +60,7 @@ type Server struct {
 	limits   Limits
 	grace    time.Duration
 	sfuCfg   sfu.Config
-	api      *webrtc.API
+	api      *sfu.API
 	upgrader websocket.Upgrader
 	metrics  *metrics
 	ice      func(participantID string) []proto.ICEServer

@@ -406,7 +406,7 @@ func TestMediaNetTracksEphemeralSockets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := api.NewDown()
 	if err != nil {
 		t.Fatal(err)
 	}
