@@ -5,19 +5,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
 // connectDown negotiates d on a real PeerConnection of api to a receiving PeerConnection over
-// loopback, as the SFU's down connection would be, and returns once d is bound and the
-// connection is up. The receiver reads and drops what arrives.
-func connectDown(tb testing.TB, api *API, d *DownTrack) {
+// loopback, as the SFU's down connection would be, and returns the receiver once d is bound
+// and the connection is up. The receiver, made by recvAPI (nil: an up connection of api),
+// hands what arrives to got (nil: drops it).
+func connectDown(tb testing.TB, api *API, d *DownTrack, recvAPI *webrtc.API, got func(*rtp.Packet)) *webrtc.PeerConnection {
 	tb.Helper()
 	send, err := api.NewDown()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	recv, err := api.NewUp()
+	var recv *webrtc.PeerConnection
+	if recvAPI != nil {
+		recv, err = recvAPI.NewPeerConnection(webrtc.Configuration{})
+	} else {
+		recv, err = api.NewUp()
+	}
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -37,10 +44,13 @@ func connectDown(tb testing.TB, api *API, d *DownTrack) {
 		}
 	}()
 	recv.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		buf := make([]byte, 1500)
 		for {
-			if _, _, err := t.Read(buf); err != nil {
+			p, _, err := t.ReadRTP()
+			if err != nil {
 				return
+			}
+			if got != nil {
+				got(p)
 			}
 		}
 	})
@@ -75,6 +85,7 @@ func connectDown(tb testing.TB, api *API, d *DownTrack) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	return recv
 }
 
 // BenchmarkWritePath measures what the SFU spends sending: one published video packet
@@ -93,7 +104,7 @@ func BenchmarkWritePath(b *testing.B) {
 	const receivers = 3
 	for i := range receivers {
 		d := newDownTrack(up, ParticipantID(rune('a'+i)), true)
-		connectDown(b, api, d)
+		connectDown(b, api, d, nil, nil)
 		up.addDown(d)
 	}
 	pkt := vp8Packet(1, 0, true)
