@@ -177,12 +177,17 @@ fi
 step "largest level held: $held rooms"
 step "Go benchmarks of the floor, again"
 go test -run '^$' -bench '^BenchmarkFloor' -benchmem -benchtime 1s -count 3 ./sfu/ | tee -a "$work/gobench.txt"
+step "what features cost (recording)"
+note "go test -run '^\$' -bench '^BenchmarkRecordingCost\$' -benchtime 3x ./internal/e2e/"
+go test -run '^$' -bench '^BenchmarkRecordingCost$' -benchtime 3x -timeout 20m ./internal/e2e/ |
+	tee "$work/features.txt"
 if [[ -s $work/cpu.pprof ]]; then
 	note "go tool pprof -top -cum -nodecount=400 ringside cpu.pprof   # /debug/pprof/profile?seconds=10 at 20 rooms"
 	go tool pprof -top -cum -nodecount=400 "$work/ringside" "$work/cpu.pprof" >"$work/profile.txt" 2>/dev/null || true
 fi
 
-note "go run ./internal/load/benchreport -gobench gobench.txt -levels levels/ -out $out_file"
+note "go run ./internal/load/benchreport -gobench gobench.txt -levels levels/ -features features.txt -out $out_file"
 "$work/benchreport" -gobench "$work/gobench.txt" -levels "$work/levels" -profile "$work/profile.txt" \
+	-features "$work/features.txt" \
 	-commands "$commands" -started "$started" -seconds $((SECONDS - t0)) -out "$out_file"
 step "wrote $out_file in $((SECONDS - t0)) s"

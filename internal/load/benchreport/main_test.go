@@ -47,8 +47,17 @@ PASS
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	features := filepath.Join(dir, "features.txt")
+	if err := os.WriteFile(features, []byte(`BenchmarkRecordingCost-2   	       3	         0 ns/op	      4200 cpu-ms-recorded/session	      4000 cpu-ms-unrecorded/session	         5 %-extra-cpu-recording
+BenchmarkRecordingCost-2   	       3	         0 ns/op	      4300 cpu-ms-recorded/session	      4000 cpu-ms-unrecorded/session	         7.5 %-extra-cpu-recording
+BenchmarkRecordingCost-2   	       3	         0 ns/op	      4100 cpu-ms-recorded/session	      4000 cpu-ms-unrecorded/session	         2.5 %-extra-cpu-recording
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(dir, "benchmarks.md")
-	if err := write(gobench, levels, profile, out, "", "2026-01-02T03:04:05Z", 100); err != nil {
+	r := report{gobench: gobench, levels: levels, profile: profile, features: features, out: out,
+		started: "2026-01-02T03:04:05Z", seconds: 100}
+	if err := r.write(); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(out)
@@ -67,6 +76,7 @@ PASS
 		"| Floor | 3 | 5000.0 |",
 		"one coach invite per session",
 		"2026-01-02 03:04 UTC",
+		"| RecordingCost | 3 | 5 %-extra-cpu-recording; 4200 cpu-ms-recorded/session; 4000 cpu-ms-unrecorded/session |",
 	} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("report lacks %q:\n%s", want, doc)
