@@ -71,6 +71,12 @@ type deliveryRow struct {
 	DeliveredMs sql.NullInt64 `db:"delivered_at"`
 }
 
+func (r deliveryRow) delivery() Delivery {
+	d := r.Delivery
+	d.CreatedAt, d.UpdatedAt, d.DeliveredAt = fromMs(r.CreatedMs), fromMs(r.UpdatedMs), fromNullMs(r.DeliveredMs)
+	return d
+}
+
 const deliveryCols = `id, webhook_id, event_id, event, payload, status, attempts, last_code, last_error, created_at,
 	updated_at, delivered_at`
 
@@ -175,6 +181,73 @@ func (s *Store) UpdateDelivery(ctx context.Context, d Delivery) error {
 	return notFoundUnless(ok, err, "delivery", d.ID)
 }
 
+// ClaimDeliveryAttempt takes the next attempt of a pending delivery: it counts the attempt
+// (Attempts becomes attempts+1, UpdatedAt at) if the delivery is still pending with attempts
+// attempts, and reports whether it did. false means someone else took this attempt (another
+// server on the same database, or a resumed copy of the same work), or the delivery is done
+// or gone: the caller must not send it. The attempt is counted before it is sent, so a crash
+// mid-attempt still counts it.
+func (s *Store) ClaimDeliveryAttempt(ctx context.Context, id string, attempts int, at time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE webhook_deliveries SET attempts = attempts + 1, updated_at = ?
+		WHERE id = ? AND status = ? AND attempts = ?`), toMs(orNow(at)), id, DeliveryPending, attempts)
+	if err != nil {
+		return false, fmt.Errorf("store: claim delivery %q: %w", id, mapErr(err))
+	}
+	ok, err := affectedOne(res)
+	if err != nil {
+		return false, fmt.Errorf("store: claim delivery %q: %w", id, mapErr(err))
+	}
+	return ok, nil
+}
+
+// AbandonDelivery marks a pending delivery failed with reason, if it is still as the caller
+// last saw it: pending, with d.Attempts attempts and last updated at d.UpdatedAt (to the
+// millisecond). It reports whether it did; false means the delivery moved on meanwhile (an
+// attempt elsewhere finished it or took another attempt).
+func (s *Store) AbandonDelivery(ctx context.Context, d Delivery, reason string, at time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE webhook_deliveries SET status = ?, last_error = ?, updated_at = ?
+		WHERE id = ? AND status = ? AND attempts = ? AND updated_at = ?`),
+		DeliveryFailed, reason, toMs(orNow(at)), d.ID, DeliveryPending, d.Attempts, toMs(d.UpdatedAt))
+	if err != nil {
+		return false, fmt.Errorf("store: abandon delivery %q: %w", d.ID, mapErr(err))
+	}
+	ok, err := affectedOne(res)
+	if err != nil {
+		return false, fmt.Errorf("store: abandon delivery %q: %w", d.ID, mapErr(err))
+	}
+	return ok, nil
+}
+
+// PendingDelivery is an undelivered delivery with the URL and secret of its webhook.
+type PendingDelivery struct {
+	Delivery
+	URL    string `db:"url"`
+	Secret string `db:"secret"`
+}
+
+// PendingDeliveries returns the deliveries still pending (queued or waiting for a retry) that
+// were created at or before until, oldest first, with their webhooks' URLs and secrets:
+// what a server that stopped left undone.
+func (s *Store) PendingDeliveries(ctx context.Context, until time.Time) ([]PendingDelivery, error) {
+	var rows []struct {
+		deliveryRow
+		URL    string `db:"url"`
+		Secret string `db:"secret"`
+	}
+	err := s.db.SelectContext(ctx, &rows, s.q(`SELECT d.id, d.webhook_id, d.event_id, d.event, d.payload, d.status,
+		d.attempts, d.last_code, d.last_error, d.created_at, d.updated_at, d.delivered_at, w.url, w.secret
+		FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+		WHERE d.status = ? AND d.created_at <= ? ORDER BY d.created_at, d.id`), DeliveryPending, toMs(until))
+	if err != nil {
+		return nil, fmt.Errorf("store: pending deliveries: %w", mapErr(err))
+	}
+	out := make([]PendingDelivery, len(rows))
+	for i, r := range rows {
+		out[i] = PendingDelivery{Delivery: r.delivery(), URL: r.URL, Secret: r.Secret}
+	}
+	return out, nil
+}
+
 // Deliveries returns a webhook's deliveries, newest first, at most limit (<= 0: all).
 func (s *Store) Deliveries(ctx context.Context, webhookID string, limit int) ([]Delivery, error) {
 	query, args := `SELECT `+deliveryCols+` FROM webhook_deliveries WHERE webhook_id = ? ORDER BY created_at DESC, id`,
@@ -188,9 +261,7 @@ func (s *Store) Deliveries(ctx context.Context, webhookID string, limit int) ([]
 	}
 	out := make([]Delivery, len(rows))
 	for i, r := range rows {
-		d := r.Delivery
-		d.CreatedAt, d.UpdatedAt, d.DeliveredAt = fromMs(r.CreatedMs), fromMs(r.UpdatedMs), fromNullMs(r.DeliveredMs)
-		out[i] = d
+		out[i] = r.delivery()
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -63,6 +64,77 @@ func TestWebhooksAndDeliveries(t *testing.T) {
 		wantErr(t, "delete twice", s.DeleteWebhook(ctx, "wh"), ErrNotFound)
 		if list, _ := s.Deliveries(ctx, "wh", 0); len(list) != 0 {
 			t.Fatalf("deliveries outlived their webhook: %+v", list)
+		}
+	})
+}
+
+// TestDeliveryClaimsAndResumption: what a restarted server reads (the pending deliveries with
+// their webhooks) and the conditional updates that keep two servers from sending one attempt
+// twice or failing a delivery another one finished.
+func TestDeliveryClaimsAndResumption(t *testing.T) {
+	ctx := context.Background()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		at := testTime(t, 0)
+		if err := s.CreateWebhook(ctx, Webhook{ID: "wh", URL: "http://127.0.0.1:1/hook", Secret: "s3cret", Events: []string{"session.ended"}, CreatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+		for i, d := range []Delivery{
+			{ID: "queued", CreatedAt: at},
+			{ID: "retrying", Attempts: 2, LastCode: 503, LastError: "HTTP 503", CreatedAt: at.Add(time.Second), UpdatedAt: at.Add(5 * time.Second)},
+			{ID: "delivered", Status: DeliveryDelivered, Attempts: 1, CreatedAt: at.Add(2 * time.Second)},
+			{ID: "failed", Status: DeliveryFailed, Attempts: 6, CreatedAt: at.Add(3 * time.Second)},
+			{ID: "later", CreatedAt: at.Add(time.Hour)},
+		} {
+			d.WebhookID, d.EventID, d.Event, d.Payload = "wh", "ev"+strconv.Itoa(i), "session.ended", `{"i":`+strconv.Itoa(i)+`}`
+			if err := s.AddDelivery(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		list, err := s.PendingDeliveries(ctx, at.Add(time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) != 2 || list[0].ID != "queued" || list[1].ID != "retrying" {
+			t.Fatalf("PendingDeliveries = %+v; want queued then retrying (not the done ones, nor one created later)", list)
+		}
+		r := list[1]
+		if r.URL != "http://127.0.0.1:1/hook" || r.Secret != "s3cret" || r.Attempts != 2 || r.LastCode != 503 ||
+			!r.UpdatedAt.Equal(ms(at.Add(5*time.Second))) || r.Payload != `{"i":1}` {
+			t.Fatalf("pending delivery = %+v", r)
+		}
+
+		// One claim per attempt: the second server's claim of the same attempt fails.
+		claim := at.Add(time.Minute)
+		if ok, err := s.ClaimDeliveryAttempt(ctx, "retrying", 2, claim); !ok || err != nil {
+			t.Fatalf("first claim: %v, %v", ok, err)
+		}
+		if ok, err := s.ClaimDeliveryAttempt(ctx, "retrying", 2, claim); ok || err != nil {
+			t.Fatalf("second claim of the same attempt: %v, %v", ok, err)
+		}
+		for _, id := range []string{"delivered", "nope"} {
+			if ok, err := s.ClaimDeliveryAttempt(ctx, id, 1, claim); ok || err != nil {
+				t.Fatalf("claim of %s: %v, %v", id, ok, err)
+			}
+		}
+		list, _ = s.PendingDeliveries(ctx, at.Add(time.Minute))
+		if got := list[1]; got.Attempts != 3 || !got.UpdatedAt.Equal(ms(claim)) {
+			t.Fatalf("after the claim: %+v; want 3 attempts, updated at the claim", got)
+		}
+
+		// Abandoning changes nothing once the delivery moved on.
+		stale := list[1].Delivery
+		stale.Attempts = 2
+		if ok, err := s.AbandonDelivery(ctx, stale, "gone", claim); ok || err != nil {
+			t.Fatalf("abandon a stale copy: %v, %v", ok, err)
+		}
+		if ok, err := s.AbandonDelivery(ctx, list[1].Delivery, "the server stopped", claim.Add(time.Second)); !ok || err != nil {
+			t.Fatalf("abandon: %v, %v", ok, err)
+		}
+		all, _ := s.Deliveries(ctx, "wh", 0)
+		for _, d := range all {
+			if d.ID == "retrying" && (d.Status != DeliveryFailed || d.LastError != "the server stopped" || d.Attempts != 3) {
+				t.Fatalf("abandoned: %+v", d)
+			}
 		}
 	})
 }

@@ -4,8 +4,12 @@
 // store.
 //
 // Emit never blocks its caller: events go into a bounded in-memory queue that a few workers
-// drain; a full queue drops its oldest entry, loudly. The package knows nothing of where
-// events come from (signaling, the recorder, coaching); it stores through internal/store.
+// drain; a full queue drops its oldest entry, loudly. Each delivery is written to the store
+// before its first attempt and every attempt is claimed there before it is sent, so that
+// deliveries left pending when a server stops are resumed by the next one (see resume.go),
+// and two servers on one database never send the same attempt twice. The package knows
+// nothing of where events come from (signaling, the recorder, coaching); it stores through
+// internal/store.
 package webhook
 
 import (
@@ -67,9 +71,10 @@ type Envelope struct {
 // job is one unit of work: an event to fan out to its webhooks, or one attempt of a delivery.
 type job struct {
 	event    *Envelope       // set for a fan-out
-	delivery *store.Delivery // set for an attempt
+	delivery *store.Delivery // set for an attempt, as last stored
 	url      string          // of the delivery's webhook
 	secret   string
+	release  func() // set for a resumed attempt: frees its resume slot once done or dropped
 }
 
 // Dispatcher queues and delivers events. Its configuration fields are immutable after New.
@@ -83,12 +88,16 @@ type Dispatcher struct {
 	log         *slog.Logger
 	now         func() time.Time
 
-	ctx    context.Context // cancelled by Close: aborts attempts in flight
-	cancel context.CancelFunc
-	notify chan struct{} // a job was queued (capacity 1)
-	stop   chan struct{} // closed by Close: the workers return
-	wg     sync.WaitGroup
-	drops  atomic.Int64
+	started time.Time // deliveries created until then may be a previous run's, to resume
+
+	ctx      context.Context // cancelled by Close: aborts attempts in flight
+	cancel   context.CancelFunc
+	notify   chan struct{} // a job was queued (capacity 1)
+	stopping chan struct{} // closed when Close begins: resuming stops
+	stop     chan struct{} // closed by Close: the workers return
+	slots    chan struct{} // one per resumed attempt queued or running (capacity: the workers)
+	wg       sync.WaitGroup
+	drops    atomic.Int64
 
 	mu       sync.Mutex // guards the following fields
 	queue    []job
@@ -99,7 +108,8 @@ type Dispatcher struct {
 	closed   bool // the workers are told to stop
 }
 
-// New starts a Dispatcher's workers. Stop it with Close.
+// New starts a Dispatcher's workers, and resumes in the background the deliveries that an
+// earlier run left pending in the store (it does not wait for that). Stop it with Close.
 func New(cfg Config) *Dispatcher {
 	d := &Dispatcher{
 		store:       cfg.Store,
@@ -112,6 +122,7 @@ func New(cfg Config) *Dispatcher {
 		log:         cfg.Logger,
 		now:         cfg.Now,
 		notify:      make(chan struct{}, 1),
+		stopping:    make(chan struct{}),
 		stop:        make(chan struct{}),
 		timers:      map[*time.Timer]job{},
 	}
@@ -129,10 +140,14 @@ func New(cfg Config) *Dispatcher {
 	if d.now == nil {
 		d.now = time.Now
 	}
+	d.started = d.now()
 	d.ctx, d.cancel = context.WithCancel(context.Background())
-	for range positive(cfg.Workers, DefaultWorkers) {
+	workers := positive(cfg.Workers, DefaultWorkers)
+	d.slots = make(chan struct{}, workers)
+	for range workers {
 		d.wg.Go(d.work)
 	}
+	d.wg.Go(d.resume)
 	return d
 }
 
@@ -163,6 +178,7 @@ func (d *Dispatcher) push(j job) {
 	if d.closed {
 		d.mu.Unlock()
 		d.log.Warn("webhook work after shutdown dropped", "event", j.eventType())
+		j.done()
 		return
 	}
 	var lost *job
@@ -176,6 +192,7 @@ func (d *Dispatcher) push(j job) {
 	d.queue = append(d.queue, j)
 	d.mu.Unlock()
 	if lost != nil {
+		lost.done()
 		// One line per hundred drops: under a flood, logging must not become what blocks.
 		if n := d.drops.Add(1); n == 1 || n%100 == 0 {
 			d.log.Warn("webhook queue full: oldest work dropped", "event", lost.eventType(), "queue", d.size, "dropped_total", n)
@@ -184,6 +201,13 @@ func (d *Dispatcher) push(j job) {
 	select {
 	case d.notify <- struct{}{}:
 	default:
+	}
+}
+
+// done frees what the job holds once it has run or been dropped.
+func (j job) done() {
+	if j.release != nil {
+		j.release()
 	}
 }
 
@@ -237,6 +261,7 @@ func (d *Dispatcher) work() {
 		} else {
 			d.attempt(j)
 		}
+		j.done()
 		d.mu.Lock()
 		d.busy--
 		d.mu.Unlock()
@@ -254,39 +279,77 @@ func (d *Dispatcher) markDropped(list []store.Delivery) {
 
 // fanOut records one delivery per subscribed webhook and queues its first attempt.
 func (d *Dispatcher) fanOut(ev Envelope) {
-	hooks, err := d.store.WebhooksFor(d.ctx, ev.Type)
+	for _, j := range d.record(d.ctx, ev) {
+		d.push(j)
+	}
+}
+
+// record writes one pending delivery of ev per subscribed webhook, and returns their first
+// attempts. Once written, a delivery is never lost: if this run does not send it, the next
+// one resumes it.
+func (d *Dispatcher) record(ctx context.Context, ev Envelope) []job {
+	hooks, err := d.store.WebhooksFor(ctx, ev.Type)
 	if err != nil {
 		d.log.Error("webhook subscriptions", "event", ev.Type, "err", err)
-		return
+		return nil
 	}
 	if len(hooks) == 0 {
-		return
+		return nil
 	}
 	body, err := json.Marshal(ev)
 	if err != nil {
 		d.log.Error("webhook envelope", "event", ev.Type, "err", err)
-		return
+		return nil
 	}
+	var jobs []job
 	for _, h := range hooks {
+		now := d.now()
 		dl := store.Delivery{ID: uuid.NewString(), WebhookID: h.ID, EventID: ev.ID, Event: ev.Type, Payload: string(body),
-			Status: store.DeliveryPending, CreatedAt: d.now()}
-		if err := d.store.AddDelivery(d.ctx, dl); err != nil {
+			Status: store.DeliveryPending, CreatedAt: now, UpdatedAt: now}
+		if err := d.store.AddDelivery(ctx, dl); err != nil {
 			d.log.Error("webhook delivery log", "webhook", h.ID, "event", ev.Type, "err", err)
 			continue
 		}
-		d.push(job{delivery: &dl, url: h.URL, secret: h.Secret})
+		jobs = append(jobs, job{delivery: &dl, url: h.URL, secret: h.Secret})
 	}
+	return jobs
 }
 
-// attempt sends a delivery once and records the outcome; a retryable failure schedules the
-// next attempt after a backoff.
+// attempt claims the delivery's next attempt in the store, sends it and records the outcome;
+// a retryable failure schedules the next attempt after a backoff.
 func (d *Dispatcher) attempt(j job) {
 	dl := *j.delivery
-	code, err := d.send(j.url, j.secret, dl)
+	j.release = nil
+	claimed, err := d.store.ClaimDeliveryAttempt(d.ctx, dl.ID, dl.Attempts, d.now())
+	switch {
+	case err != nil:
+		if d.ctx.Err() == nil {
+			d.log.Warn("webhook attempt not claimed; retrying later", "delivery", dl.ID, "err", err)
+			d.retryLater(j, d.backoff(max(dl.Attempts, 1)))
+		}
+		return
+	case !claimed:
+		// Another server (or a resumed copy of this work) took this attempt, or the delivery
+		// is finished or its webhook deleted.
+		d.log.Debug("webhook attempt taken elsewhere", "delivery", dl.ID, "attempts", dl.Attempts)
+		return
+	}
 	dl.Attempts++
+	code, err := d.send(j.url, j.secret, dl)
 	dl.LastCode, dl.LastError, dl.UpdatedAt = code, "", d.now()
 	if err != nil {
 		dl.LastError = err.Error()
+	}
+	if err != nil && d.ctx.Err() != nil {
+		// Close cut the attempt short: the delivery stays pending for the next start, which
+		// counts this attempt (it may have reached the receiver).
+		dl.LastError = "the server stopped during the attempt"
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(d.ctx), storeGrace)
+		defer cancel()
+		if err := d.store.UpdateDelivery(ctx, dl); err != nil {
+			d.log.Warn("webhook delivery log", "delivery", dl.ID, "err", err)
+		}
+		return
 	}
 	retry := false
 	switch {
@@ -359,7 +422,7 @@ func (d *Dispatcher) retryLater(j job, wait time.Duration) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.draining {
-		d.abandon(j)
+		// The delivery is stored as pending: the next start resumes it.
 		return
 	}
 	var t *time.Timer
@@ -375,21 +438,16 @@ func (d *Dispatcher) retryLater(j job, wait time.Duration) {
 	d.timers[t] = j
 }
 
-// abandon records a delivery whose retry will not happen because the server is stopping.
-func (d *Dispatcher) abandon(j job) {
-	dl := *j.delivery
-	dl.Status, dl.LastError, dl.UpdatedAt = store.DeliveryFailed, "the server stopped before the next retry", d.now()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	if err := d.store.UpdateDelivery(ctx, dl); err != nil {
-		d.log.Warn("webhook delivery log", "delivery", dl.ID, "err", err)
-	}
-}
+// storeGrace bounds the store writes Close makes after its context is done, so that what
+// is left undone is stored as pending rather than lost.
+const storeGrace = 2 * time.Second
 
-// Close stops the dispatcher. Pending retries are recorded as failed at once; work already
-// queued (first attempts, such as a session.ended emitted while the server stops) is still
-// delivered until ctx is done, after which what is left is dropped (and logged) and attempts
-// in flight are aborted. Call it before closing the store.
+// Close stops the dispatcher. Retries waiting for their time stay pending in the store, and
+// resuming stops; the next start resumes them. Work already queued (first attempts, such as
+// a session.ended emitted while the server stops) is still delivered until ctx is done; then
+// attempts in flight are aborted, and whatever is left stays pending in the store (events not
+// yet fanned out are written as pending deliveries first), for the next start. Call it before
+// closing the store.
 func (d *Dispatcher) Close(ctx context.Context) error {
 	d.mu.Lock()
 	if d.draining {
@@ -397,16 +455,16 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 		return nil
 	}
 	d.draining = true
-	var retries []job
-	for t, j := range d.timers {
+	close(d.stopping)
+	retries := len(d.timers)
+	for t := range d.timers {
 		// A timer that fired already finds itself gone from the map and pushes nothing.
 		t.Stop()
-		retries = append(retries, j)
 		delete(d.timers, t)
 	}
 	d.mu.Unlock()
-	for _, j := range retries {
-		d.abandon(j)
+	if retries > 0 {
+		d.log.Info("webhook retries left pending for the next start", "deliveries", retries)
 	}
 
 	var err error
@@ -421,16 +479,31 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 	}
 	d.mu.Lock()
 	d.closed = true
-	queued := len(d.queue)
+	left := d.queue
 	d.queue = nil
 	close(d.stop)
 	d.mu.Unlock()
-	if queued > 0 {
-		d.log.Warn("webhook work dropped at shutdown", "jobs", queued)
-	}
 	d.cancel() // aborts attempts still in flight
 	d.wg.Wait()
+	if len(left) > 0 {
+		d.keep(ctx, left)
+	}
 	return err
+}
+
+// keep stores the events among left as pending deliveries, so that the next start sends
+// them; left's attempts are stored as pending already.
+func (d *Dispatcher) keep(ctx context.Context, left []job) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeGrace)
+	defer cancel()
+	events := 0
+	for _, j := range left {
+		if j.event != nil {
+			events++
+			d.record(sctx, *j.event)
+		}
+	}
+	d.log.Warn("webhook work left for the next start", "attempts", len(left)-events, "events", events)
 }
 
 // idle reports whether no work is queued or running.

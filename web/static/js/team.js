@@ -1,13 +1,15 @@
 // The team page (/team) for coaches and admins: the review queue oldest first (time waiting,
-// claim, open the replay to score it), practice done against assigned per rep with overdue
-// ones, and time to feedback per coach and per team (GET /api/reviews/stats). Everything comes
-// from the coaching API (docs/coaching.md) with the session cookie, or the dashboard's admin
-// token.
+// claim, open the replay to score it), assigning a scenario and inviting people (team-forms.js),
+// practice done against assigned per rep with overdue ones, and time to feedback per coach and
+// per team (GET /api/reviews/stats). Everything comes from the coaching API (docs/coaching.md)
+// with the session cookie, or the dashboard's admin token.
 
 import { $, el } from './ui.js';
 import { api, APIError, whoAmI, signOut, when, duration, homeOf } from './account.js';
+import { TeamForms } from './team-forms.js';
 
 let me = null;
+let forms = null;
 
 function show(view) {
   for (const id of ['loading', 'problem', 'page']) $(id).hidden = id !== view;
@@ -113,10 +115,12 @@ async function load() {
     return;
   }
   $('team-name').textContent = me.user ? `${me.user.name} · ${me.role}` : 'Admin token';
-  await refresh();
+  forms = new TeamForms(me, refresh);
+  await Promise.all([refresh(), forms.start()]);
   show('page');
 }
 
 $('sign-out').addEventListener('click', () => signOut());
-$('refresh').addEventListener('click', () => refresh().catch((err) => { $('queue-status').textContent = err.message; }));
+$('refresh').addEventListener('click', () => Promise.all([refresh(), forms && forms.load()])
+  .catch((err) => { $('queue-status').textContent = err.message; }));
 load().catch((err) => problem('Your team could not be loaded', `${err.message}. Reload the page to try again.`));
