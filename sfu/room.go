@@ -413,15 +413,16 @@ func (r *Room) reconcileSinkLocked() []TrackWriter {
 				continue
 			}
 			w, err := r.sink.StartTrack(TrackInfo{
-				SessionID:       r.id,
-				ParticipantID:   pub.id,
-				Role:            pub.role,
-				Name:            pub.name,
-				TrackID:         t.trackID,
-				Kind:            t.kind,
-				Codec:           t.codec,
-				Whisper:         g.Whisper,
-				RequestKeyframe: func() { t.RequestKeyframe(true) },
+				SessionID:           r.id,
+				ParticipantID:       pub.id,
+				Role:                pub.role,
+				Name:                pub.name,
+				TrackID:             t.trackID,
+				Kind:                t.kind,
+				Codec:               t.codec,
+				Whisper:             g.Whisper,
+				RequestKeyframe:     func() { t.RequestKeyframe(true) },
+				AudioLevelExtension: t.audioLevelExtension(),
 			})
 			if err != nil {
 				r.log.Warn("recording a track failed to start", "participant", string(pub.id),

@@ -21,6 +21,10 @@ type TrackInfo struct {
 	Whisper bool
 	// RequestKeyframe asks the publisher for a keyframe (rate-limited by the SFU).
 	RequestKeyframe func()
+	// AudioLevelExtension is the RTP header extension id the publisher negotiated for RFC 6464
+	// audio levels (AudioLevelURI) on this audio track, as of the span's start; 0 if none.
+	// Packets handed to WriteRTP carry their extensions as received.
+	AudioLevelExtension uint8
 }
 
 // Sink receives the tracks the routing policy grants to the recorder (RoleRecorder): every

@@ -174,6 +174,21 @@ func (t *UpTrack) removeSink(w TrackWriter) {
 	})
 }
 
+// audioLevelExtension is the header extension id negotiated for RFC 6464 audio levels on the
+// publisher's up connection, or 0 (a video track, or a publisher that did not offer it). It
+// reads the receiver's parameters, so it is for span starts, not the packet path.
+func (t *UpTrack) audioLevelExtension() uint8 {
+	if t.kind != webrtc.RTPCodecTypeAudio || t.recv == nil {
+		return 0
+	}
+	for _, e := range t.recv.GetParameters().HeaderExtensions {
+		if e.URI == AudioLevelURI && e.ID > 0 && e.ID < 256 {
+			return uint8(e.ID)
+		}
+	}
+	return 0
+}
+
 // RequestKeyframe asks the publisher for a keyframe, at most once per pliMinInterval. A request
 // on behalf of a receiver the publisher may not know of (visible false) is not sent: the
 // keyframe clock serves it, so that such a receiver leaves no timing trace at the publisher.

@@ -31,22 +31,28 @@ type Recording interface {
 const finalizeTimeout = 30 * time.Second
 
 // startRecording attaches the session's recording to the room, or a track log when the
-// session is not recorded, so that its published tracks are in the store either way.
+// session is not recorded, so that its published tracks are in the store either way; with the
+// talk analysis beside it when sessions are analysed.
 func (lr *liveRoom) startRecording() {
 	s := lr.srv
+	var primary sfu.Sink
 	if !lr.session.Recorded || s.recorder == nil {
-		lr.room.SetSink(&trackLog{store: s.store, session: lr.session.ID, start: lr.start})
-		return
-	}
-	rec, err := s.recorder.StartRecording(lr.session.ID, lr.start)
-	if err != nil {
+		primary = &trackLog{store: s.store, session: lr.session.ID, start: lr.start}
+	} else if rec, err := s.recorder.StartRecording(lr.session.ID, lr.start); err != nil {
 		lr.log.Error("recording failed to start; the call goes on unrecorded", "err", err)
 		lr.recState, lr.recReason = "failed", "could not start: "+err.Error()
-		return
+	} else {
+		lr.rec, primary = rec, rec
+		lr.recState = "on"
 	}
-	lr.rec = rec
-	lr.recState = "on"
-	lr.room.SetSink(rec)
+	lr.startAnalysis()
+	switch {
+	case lr.analysis != nil:
+		lr.tee = newTeeSink(primary, lr.analysis, lr.log)
+		lr.room.SetSink(lr.tee)
+	case primary != nil:
+		lr.room.SetSink(primary)
+	}
 }
 
 // recording reports the recording state for a welcome.
@@ -68,14 +74,21 @@ func (lr *liveRoom) recordingFailed(err error) {
 	lr.mu.Unlock()
 	lr.log.Error("recording stopped; the call goes on", "err", err)
 	lr.srv.metrics.recordingFailures.Inc()
-	lr.room.SetSink(nil)
+	if lr.tee != nil {
+		lr.tee.stopPrimary() // the talk analysis goes on
+	} else {
+		lr.room.SetSink(nil)
+	}
 	msg := proto.Recording{Type: proto.TypeRecording, State: "failed", Reason: err.Error()}
 	for _, m := range members {
 		m.emit(msg)
 	}
 }
 
+// finishRecording stores the talk analysis (first: it is quick, and must not wait for the
+// files) and finalizes the recording, once the room has closed.
 func (lr *liveRoom) finishRecording() {
+	lr.finishAnalysis()
 	if lr.rec == nil {
 		return
 	}

@@ -19,6 +19,10 @@ type liveRoom struct {
 	log     *slog.Logger
 
 	rec Recording // nil when the session is not recorded; set before the room is shared
+	// analysis is the room's talk analysis and tee the sink that feeds it beside the recording;
+	// both nil when sessions are not analysed, and set before the room is shared.
+	analysis Analysis
+	tee      *teeSink
 
 	mu        sync.Mutex // guards the following fields
 	byInvite  map[string]*member

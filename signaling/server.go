@@ -34,6 +34,8 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Recorder records sessions created with recording on (nil: none is recorded).
 	Recorder Recorder
+	// Analytics analyses the talk of every session, recorded or not (nil: none is).
+	Analytics Analytics
 	// Observer hears of sessions starting and ending, recordings ready and what coaches do
 	// (nil: nobody).
 	Observer Observer
@@ -55,18 +57,19 @@ type Limits struct {
 
 // Server is the websocket endpoint and the set of live rooms.
 type Server struct {
-	store    *store.Store
-	log      *slog.Logger
-	limits   Limits
-	grace    time.Duration
-	sfuCfg   sfu.Config
-	api      *sfu.API
-	upgrader websocket.Upgrader
-	metrics  *metrics
-	ice      func(participantID string) []proto.ICEServer
-	recorder Recorder
-	observer Observer
-	panicOn  atomic.Value // message type whose handler panics; set only by tests
+	store     *store.Store
+	log       *slog.Logger
+	limits    Limits
+	grace     time.Duration
+	sfuCfg    sfu.Config
+	api       *sfu.API
+	upgrader  websocket.Upgrader
+	metrics   *metrics
+	ice       func(participantID string) []proto.ICEServer
+	recorder  Recorder
+	analytics Analytics
+	observer  Observer
+	panicOn   atomic.Value // message type whose handler panics; set only by tests
 
 	mu       sync.Mutex // guards the following fields
 	rooms    map[string]*liveRoom
@@ -109,12 +112,13 @@ func New(cfg Config) (*Server, error) {
 			// on another origin gains nothing by opening a socket.
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
-		metrics:  m,
-		ice:      cfg.ICEServers,
-		recorder: cfg.Recorder,
-		observer: cfg.Observer,
-		rooms:    map[string]*liveRoom{},
-		conns:    map[*conn]struct{}{},
+		metrics:   m,
+		ice:       cfg.ICEServers,
+		recorder:  cfg.Recorder,
+		analytics: cfg.Analytics,
+		observer:  cfg.Observer,
+		rooms:     map[string]*liveRoom{},
+		conns:     map[*conn]struct{}{},
 	}, nil
 }
 

@@ -74,8 +74,14 @@ func replayFlowing(t *testing.T, c *client.Client, from string, kind webrtc.RTPC
 // marker; then the admin ends it. It returns the session id and the invite tokens.
 func recordSession(t *testing.T, srv *apptest.Server) (string, map[string]string) {
 	t.Helper()
-	id, _, tokens := srv.CreateSessionWith(t, httpapi.CreateSessionRequest{
+	return recordSessionWith(t, srv, httpapi.CreateSessionRequest{
 		Title: "Discovery call practice", RepName: "Ana", PartnerName: "Ben", CoachName: "Cleo"})
+}
+
+// recordSessionWith is recordSession for a session created with req (a rep user's, say).
+func recordSessionWith(t *testing.T, srv *apptest.Server, req httpapi.CreateSessionRequest) (string, map[string]string) {
+	t.Helper()
+	id, _, tokens := srv.CreateSessionWith(t, req)
 	rep := replayPeer(t, srv.WSURL, tokens["rep"])
 	partner := replayPeer(t, srv.WSURL, tokens["partner"])
 	replayFlowing(t, partner, rep.ID(), webrtc.RTPCodecTypeVideo)

@@ -88,6 +88,8 @@ func TestTeamAdmin(t *testing.T) {
 	if text := eval[string](b, `probe.text('#invite-result')`); !strings.Contains(text, "Sign-in link for Ana") || !strings.Contains(text, "ana@example.com") {
 		t.Errorf("the invitation result reads %q", text)
 	}
+	b.waitUntil("the link's QR code shows, for the rep's phone to scan",
+		`probe.visible('#invite-qr') && document.getElementById('invite-qr').complete && document.getElementById('invite-qr').naturalWidth >= 200`)
 	b.accessible("invitation link shown")
 	center(b, "#invite-result")
 	b.screenshot("team-invite-phone")

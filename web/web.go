@@ -90,13 +90,13 @@ func serveAsset(w http.ResponseWriter, r *http.Request) {
 
 // inviteTokenPath matches the path of an invite URL: an optional prefix (a server published
 // under a sub-path) and /join/<token>, the token being base64url.
-var inviteTokenPath = regexp.MustCompile(`^(/[A-Za-z0-9._~%-]+)*/join/[A-Za-z0-9_-]{16,128}$`)
+var inviteTokenPath = regexp.MustCompile(`^(/[A-Za-z0-9._~%-]+)*/(join|api/auth/link)/[A-Za-z0-9_-]{16,128}$`)
 
 // maxQRData bounds what /qr encodes; an invite URL is well under it.
 const maxQRData = 512
 
 // errNotInvite is why /qr refuses its data.
-var errNotInvite = errors.New("data must be an invite link: http(s)://host/join/<token>")
+var errNotInvite = errors.New("data must be an invite or sign-in link: http(s)://host/join/<token> or http(s)://host/api/auth/link/<token>")
 
 // checkInviteURL accepts only what the dashboard asks for: an http(s) invite URL, with no
 // credentials, query or fragment. /qr is thus no general-purpose QR service.

@@ -109,6 +109,8 @@ func TestQR(t *testing.T) {
 		"https://ringside.example/join/zVvvKWVebnJJVPl2vT-jIBbJb90IowT-PYYaH8e3_7M#x",
 		"https://ringside.example/join/short",
 		"https://ringside.example/join/" + strings.Repeat("a", 600),
+		"https://ringside.example/api/auth/me/zVvvKWVebnJJVPl2vT-jIBbJb90IowT-PYYaH8e3_7M",
+		"https://ringside.example/api/auth/link/zVvvKWVebnJJVPl2vT-jIBbJb90IowT-PYYaH8e3_7M?next=/x",
 	} {
 		if rec := get(t, h, "/qr?data="+url.QueryEscape(bad)); rec.Code != http.StatusBadRequest {
 			t.Errorf("QR of %q: %d, want 400", bad, rec.Code)
@@ -116,6 +118,10 @@ func TestQR(t *testing.T) {
 	}
 	if rec := get(t, h, "/qr?data="+url.QueryEscape("http://10.0.0.5:8080/ringside/join/zVvvKWVebnJJVPl2vT-jIBbJb90IowT-PYYaH8e3_7M")); rec.Code != http.StatusOK {
 		t.Errorf("QR of an invite link under a sub-path: %d", rec.Code)
+	}
+	// The team page shows a person's one-time sign-in link as a QR code too, for their phone.
+	if rec := get(t, h, "/qr?data="+url.QueryEscape("https://ringside.example/api/auth/link/zVvvKWVebnJJVPl2vT-jIBbJb90IowT-PYYaH8e3_7M")); rec.Code != http.StatusOK {
+		t.Errorf("QR of a sign-in link: %d", rec.Code)
 	}
 }
 

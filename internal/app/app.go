@@ -203,6 +203,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store
 		Observer:    observer{audit: coach.audit, hooks: coach.webhooks, log: log},
 		Registerer:  reg,
 		Recorder:    recorderAdapter{rec},
+		Analytics:   newAnalytics(log, st),
 		Store:       st,
 		Logger:      log.With("component", "signaling"),
 		SFU:         sfuCfg,
@@ -216,13 +217,13 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store
 		return nil, fmt.Errorf("app: signaling: %w", err)
 	}
 	api := httpapi.New(httpapi.Config{
-		Store:          st,
-		Live:           sig,
-		PublicURL:      publicURL,
-		AdminTokenHash: func() string { return adminHash },
-		InviteTTL:      cfg.InviteTTL,
-		Logger:         log.With("component", "httpapi"),
-		RecordingsDir:  filepath.Join(cfg.DataDir, RecordingsDir),
+		Store:         st,
+		Live:          sig,
+		PublicURL:     publicURL,
+		Auth:          coach.sessionAuth(),
+		InviteTTL:     cfg.InviteTTL,
+		Logger:        log.With("component", "httpapi"),
+		RecordingsDir: filepath.Join(cfg.DataDir, RecordingsDir),
 	})
 
 	mux := http.NewServeMux()
@@ -231,7 +232,7 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store
 	coach.mount(mux)
 	mux.Handle("/healthz", api)
 	mux.Handle("/recordings/", api)
-	mountObservability(mux, reg, func() string { return adminHash })
+	mountObservability(mux, reg, coach.auth, log)
 	if cfg.Web != nil {
 		mux.Handle("/", cfg.Web)
 	}

@@ -9,6 +9,7 @@ import (
 	"ringside/internal/audit"
 	"ringside/internal/coachapi"
 	"ringside/internal/coaching"
+	"ringside/internal/httpapi"
 	"ringside/internal/people"
 	"ringside/internal/store"
 	"ringside/internal/webhook"
@@ -22,6 +23,7 @@ type coachingParts struct {
 	coaching *coaching.Service
 	webhooks *webhook.Dispatcher
 	audit    *audit.Trail
+	auth     *coachapi.Authenticator // shared with the session API
 	handler  http.Handler
 	stop     context.CancelFunc // stops the scheduler
 	done     chan struct{}      // closed when the scheduler has returned
@@ -34,9 +36,10 @@ func startCoaching(log *slog.Logger, st *store.Store, publicURL string, adminHas
 	c.webhooks = webhook.New(webhook.Config{Store: st, Logger: log.With("component", "webhook")})
 	c.coaching = coaching.New(coaching.Config{Store: st, People: c.people, Events: c.webhooks, Logger: log.With("component", "coaching")})
 	c.audit = audit.New(st, log.With("component", "audit"), nil)
+	c.auth = coachapi.NewAuthenticator(c.people, publicURL)
 	c.handler = coachapi.New(coachapi.Config{
 		Store: st, People: c.people, Coaching: c.coaching, Audit: c.audit, PublicURL: publicURL,
-		Logger: log.With("component", "coachapi"),
+		Logger: log.With("component", "coachapi"), Auth: c.auth,
 	})
 	ctx, stop := context.WithCancel(context.Background())
 	c.stop = stop
@@ -45,6 +48,32 @@ func startCoaching(log *slog.Logger, st *store.Store, publicURL string, adminHas
 		c.coaching.RunScheduler(ctx)
 	}()
 	return c
+}
+
+// sessionAuth hands the session API the coaching API's authenticator, so that both accept the
+// same credentials: it only converts people's principal into the session API's caller.
+type sessionAuth struct {
+	auth   *coachapi.Authenticator
+	people *people.Service
+}
+
+func (s sessionAuth) Authenticate(r *http.Request) (httpapi.Caller, error) {
+	p, err := s.auth.Authenticate(r)
+	if err != nil {
+		return httpapi.Caller{}, err
+	}
+	return httpapi.Caller{UserID: p.UserID, Name: p.DisplayName(), Role: p.Role}, nil
+}
+
+func (s sessionAuth) Refused(w http.ResponseWriter, r *http.Request) { s.auth.Refused(w, r) }
+
+func (s sessionAuth) RepsOf(ctx context.Context, coachID string) ([]string, error) {
+	return s.people.RepsOf(ctx, coachID)
+}
+
+// sessionAuth is the session API's view of the coaching parts' authenticator.
+func (c *coachingParts) sessionAuth() httpapi.Auth {
+	return sessionAuth{auth: c.auth, people: c.people}
 }
 
 // mount serves the coaching API at its prefixes, which are more specific than /api/.

@@ -1,16 +1,16 @@
 package app
 
 import (
-	"crypto/subtle"
+	"log/slog"
 	"net/http"
 	"net/http/pprof"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"ringside/internal/store"
+	"ringside/internal/coachapi"
+	"ringside/internal/jsonhttp"
 	"ringside/recorder"
 )
 
@@ -30,33 +30,43 @@ func newRegistry(rec *recorder.Recorder) *prometheus.Registry {
 	return reg
 }
 
-// mountObservability serves /metrics and /debug/pprof/ on mux, both only to the admin's
-// bearer token: the profiles show everything the process holds, and the metrics how busy it is.
-func mountObservability(mux *http.ServeMux, reg *prometheus.Registry, adminHash func() string) {
-	mux.Handle("/metrics", adminOnly(adminHash, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+// mountObservability serves /metrics and /debug/pprof/ on mux, both only to admins (the admin
+// token, or an admin user's API key or sign-in): the profiles show everything the process
+// holds, and the metrics how busy it is.
+func mountObservability(mux *http.ServeMux, reg *prometheus.Registry, auth *coachapi.Authenticator, log *slog.Logger) {
+	mux.Handle("/metrics", adminOnly(auth, log, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
 	pp := http.NewServeMux()
 	pp.HandleFunc("/debug/pprof/", pprof.Index)
 	pp.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	pp.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	pp.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	pp.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	mux.Handle("/debug/pprof/", adminOnly(adminHash, pp))
+	mux.Handle("/debug/pprof/", adminOnly(auth, log, pp))
 }
 
-// adminOnly answers 401 unless the request carries the admin token as a bearer token. Hashes
-// are compared, in constant time, as the API does.
-func adminOnly(adminHash func() string, h http.Handler) http.Handler {
+// adminOnly lets only admins through, authenticated the one way the APIs are: no credential
+// or a refused one is 401, a user who is not an admin 403.
+func adminOnly(auth *coachapi.Authenticator, log *slog.Logger, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		want := adminHash()
-		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-		token = strings.TrimSpace(token)
-		if want == "" || !ok || !strings.EqualFold(scheme, "Bearer") || token == "" ||
-			subtle.ConstantTimeCompare([]byte(store.HashToken(token)), []byte(want)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="ringside"`)
-			http.Error(w, "a valid admin token is required (Authorization: Bearer <token>)", http.StatusUnauthorized)
+		p, err := auth.Authenticate(r)
+		switch {
+		case err == nil && p.IsAdmin():
+			h.ServeHTTP(w, r)
 			return
+		case err == nil && p.Role == "":
+			err = jsonhttp.Errorf(jsonhttp.ErrUnauthorized, "the admin token, or an admin's API key or sign-in, is required")
+		case err == nil:
+			err = jsonhttp.Errorf(jsonhttp.ErrForbidden, "only admins see the server's metrics and profiles")
 		}
-		h.ServeHTTP(w, r)
+		w.Header().Set("Cache-Control", "no-store")
+		ans := jsonhttp.Classify(err, nil)
+		if ans.Status >= 500 {
+			log.Error("observability request failed", "path", r.URL.Path, "err", err)
+		}
+		if ans.Status == http.StatusUnauthorized {
+			auth.Refused(w, r)
+		}
+		jsonhttp.WriteError(w, ans)
 	})
 }
 

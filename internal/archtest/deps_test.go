@@ -21,6 +21,7 @@ var rules = []struct {
 	{"ringside/web", nil, []string{"database/sql", "github.com/pion/webrtc/v4"}},
 	{"ringside/recorder", []string{"ringside/sfu", "ringside/internal/store"}, []string{"net/http", "github.com/gorilla/websocket"}},
 	{"ringside/signaling", []string{"ringside/sfu", "ringside/internal/proto", "ringside/internal/store"}, nil},
+	{"ringside/internal/analytics", []string{"ringside/sfu", "ringside/internal/store"}, []string{"net/http", "github.com/gorilla/websocket"}},
 	{"ringside/internal/client", []string{"ringside/internal/proto"}, []string{"database/sql"}},
 	{"ringside/internal/httpapi", []string{"ringside/internal/store", "ringside/internal/jsonhttp"}, []string{"github.com/pion/webrtc/v4"}},
 	{"ringside/internal/people", []string{"ringside/internal/store"}, []string{"net/http", "github.com/pion/webrtc/v4"}},

@@ -4,9 +4,116 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
+	"strings"
+	"time"
 
+	"ringside/internal/jsonhttp"
 	"ringside/internal/people"
 )
+
+// Authenticator is the one way Ringside's APIs learn who sends a request: this one, and the
+// session API (internal/httpapi), to which internal/app hands it. A bearer token (the admin
+// token or an API key) wins over the session cookie; a write with the cookie from another site
+// is refused. It is safe for concurrent use; its fields are immutable after NewAuthenticator.
+type Authenticator struct {
+	people    *people.Service
+	publicURL string // decides whether cookies are Secure
+}
+
+// NewAuthenticator returns the authenticator over svc. publicURL is the server's public base
+// URL: an https:// one makes cookies Secure (a TLS proxy in front).
+func NewAuthenticator(svc *people.Service, publicURL string) *Authenticator {
+	return &Authenticator{people: svc, publicURL: strings.TrimRight(publicURL, "/")}
+}
+
+// Authenticate resolves the caller. No credential at all is the anonymous zero Principal and
+// no error. A credential that is unknown, expired or revoked, or of a disabled user, is a
+// *jsonhttp.Error of kind jsonhttp.ErrUnauthorized; a write with the session cookie from
+// another site one of jsonhttp.ErrForbidden. Anything else is a server failure.
+func (a *Authenticator) Authenticate(r *http.Request) (people.Principal, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return people.Principal{}, jsonhttp.Errorf(jsonhttp.ErrUnauthorized, "the Authorization header must be: Bearer <token>")
+		}
+		p, err := a.people.BearerPrincipal(r.Context(), strings.TrimSpace(token))
+		return p, edgeError(err)
+	}
+	c, err := r.Cookie(CookieName)
+	if err != nil {
+		return people.Principal{}, nil
+	}
+	p, err := a.people.SessionPrincipal(r.Context(), c.Value)
+	if err != nil {
+		return people.Principal{}, edgeError(err)
+	}
+	if unsafeMethod(r.Method) && crossSite(r) {
+		return people.Principal{}, jsonhttp.Errorf(jsonhttp.ErrForbidden, "cross-site requests may not use the session cookie")
+	}
+	return p, nil
+}
+
+// edgeError turns the people errors of resolving a credential into the HTTP edge's kind, so
+// that every API answers them alike.
+func edgeError(err error) error {
+	if pe, ok := errors.AsType[*people.Error](err); ok && errors.Is(err, people.ErrUnauthenticated) {
+		return &jsonhttp.Error{Kind: jsonhttp.ErrUnauthorized, Msg: pe.Message}
+	}
+	return err
+}
+
+// Refused prepares a 401 answer to r: a session cookie that came alone was the credential
+// refused, so it is cleared and the browser stops sending it.
+func (a *Authenticator) Refused(w http.ResponseWriter, r *http.Request) {
+	if _, err := r.Cookie(CookieName); err == nil && r.Header.Get("Authorization") == "" {
+		a.ClearCookie(w, r)
+	}
+}
+
+// SetCookie sets the session cookie: HttpOnly, SameSite=Lax, Path=/, Secure over TLS.
+func (a *Authenticator) SetCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{
+		Name: CookieName, Value: token, Path: "/", Expires: expires,
+		MaxAge: int(time.Until(expires).Seconds()), HttpOnly: true, Secure: a.secure(r), SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// ClearCookie tells the browser to drop the session cookie.
+func (a *Authenticator) ClearCookie(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{
+		Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secure(r), SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// secure reports whether cookies should be Secure: the request came over TLS, or the public
+// URL says a TLS proxy is in front.
+func (a *Authenticator) secure(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(a.publicURL, "https://")
+}
+
+func unsafeMethod(m string) bool {
+	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
+}
+
+// crossSite reports whether a browser says the request comes from another site. SameSite=Lax
+// already keeps the cookie off cross-site POSTs; this is the second lock on the door.
+func crossSite(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return true
+	case "same-origin", "none":
+		// The browser vouches for the origin; a page sent with no-referrer posts with
+		// "Origin: null", which must not count against it.
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	return err != nil || u.Host != r.Host
+}
 
 // linkPageCSP lets the sign-in page do nothing but show itself and post its one form.
 const linkPageCSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -88,7 +195,7 @@ func (a *api) linkSignIn(w http.ResponseWriter, r *http.Request, _ people.Princi
 	if err != nil {
 		return err
 	}
-	a.setCookie(w, r, in.Token, in.ExpiresAt)
+	a.auth.SetCookie(w, r, in.Token, in.ExpiresAt)
 	http.Redirect(w, r, "/signin", http.StatusSeeOther) // the sign-in page sends each role on
 	return nil
 }
@@ -101,13 +208,13 @@ func (a *api) signIn(w http.ResponseWriter, r *http.Request, _ people.Principal)
 		return err
 	}
 	if crossSite(r) {
-		return people.Errorf(people.ErrForbidden, "cross-site sign-in is refused")
+		return jsonhttp.Errorf(jsonhttp.ErrForbidden, "cross-site sign-in is refused")
 	}
 	in, err := a.people.Redeem(r.Context(), req.Token, r.UserAgent())
 	if err != nil {
 		return err
 	}
-	a.setCookie(w, r, in.Token, in.ExpiresAt)
+	a.auth.SetCookie(w, r, in.Token, in.ExpiresAt)
 	writeJSON(w, http.StatusOK, SignInResponse{User: userFrom(in.User), ExpiresAt: in.ExpiresAt})
 	return nil
 }
@@ -117,7 +224,7 @@ func (a *api) signOut(w http.ResponseWriter, r *http.Request, p people.Principal
 	if err := a.people.SignOut(r.Context(), p); err != nil {
 		return err
 	}
-	a.clearCookie(w, r)
+	a.auth.ClearCookie(w, r)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -129,7 +236,7 @@ func (a *api) signOutAll(w http.ResponseWriter, r *http.Request, p people.Princi
 	if err != nil {
 		return err
 	}
-	a.clearCookie(w, r)
+	a.auth.ClearCookie(w, r)
 	writeJSON(w, http.StatusOK, SignOutAllResponse{Revoked: n})
 	return nil
 }

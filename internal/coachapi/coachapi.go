@@ -9,10 +9,8 @@
 package coachapi
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -32,13 +30,14 @@ const maxBodyBytes = 64 << 10
 
 // Prefixes are the paths the handler answers under; the server mounts it at each. Both the
 // bare and the slashed form are listed, so that the mux neither redirects the bare one nor
-// hands it to another handler of /api/.
+// hands it to another handler of /api/. The last is one route's pattern (SessionPath) under
+// the session API's prefix.
 func Prefixes() []string {
 	var out []string
 	for _, p := range []string{"auth", "users", "teams", "scenarios", "scorecards", "assignments", "reviews", "webhooks", "audit"} {
 		out = append(out, "/api/"+p, "/api/"+p+"/")
 	}
-	return out
+	return append(out, SessionPath)
 }
 
 // Config configures the handler.
@@ -51,6 +50,9 @@ type Config struct {
 	// https:// URL: a TLS proxy in front). Empty: built from each request.
 	PublicURL string
 	Logger    *slog.Logger
+	// Auth resolves callers; nil: one over People and PublicURL. The server shares one with
+	// the session API, so that both authenticate alike.
+	Auth *Authenticator
 }
 
 // api holds the handler's dependencies; all fields are immutable after New.
@@ -59,6 +61,7 @@ type api struct {
 	people    *people.Service
 	coaching  *coaching.Service
 	audit     *audit.Trail
+	auth      *Authenticator
 	publicURL string
 	log       *slog.Logger
 	mux       *http.ServeMux
@@ -89,6 +92,9 @@ func New(cfg Config) http.Handler {
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.auth = cfg.Auth; a.auth == nil {
+		a.auth = NewAuthenticator(cfg.People, cfg.PublicURL)
 	}
 	a.routes()
 	return a
@@ -146,6 +152,9 @@ func (a *api) routes() {
 	a.handle("GET /api/audit", signedIn, a.listAudit)
 	a.handle("GET /api/audit/disclosure", signedIn, a.getDisclosure)
 	a.handle("PUT /api/audit/disclosure", signedIn, a.setDisclosure)
+	// Talk analytics (analytics.go); guests with an invite are let through to the handler.
+	a.handle("GET "+SessionPath, anyone, a.sessionAnalytics)
+	a.handle("GET /api/users/{id}/analytics", signedIn, a.userAnalytics)
 }
 
 // ServeHTTP routes the request; a miss gets the mux's 404 or 405 (with Allow) in the JSON
@@ -171,97 +180,23 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (a *api) handle(pattern string, acc access, h handler) {
 	a.patterns = append(a.patterns, pattern)
 	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		p, err := a.authenticate(r)
+		p, err := a.auth.Authenticate(r)
 		if err != nil && acc == anyone {
 			p, err = people.Principal{}, nil // a stale cookie must not lock anyone out of signing in
 		}
 		if err == nil && acc == signedIn && !isSignedIn(p) {
-			err = people.Errorf(people.ErrUnauthenticated, "sign in, or send an API key or the admin token as a bearer token")
+			err = jsonhttp.Errorf(jsonhttp.ErrUnauthorized, "sign in, or send an API key or the admin token as a bearer token")
 		}
 		if err == nil {
 			err = h(w, r, p)
 		}
 		if err != nil {
-			if errors.Is(err, people.ErrUnauthenticated) && hasCookie(r) && r.Header.Get("Authorization") == "" {
-				a.clearCookie(w, r) // a dead session: stop sending it
-			}
 			a.writeError(w, r, err)
 		}
 	})
 }
 
 func isSignedIn(p people.Principal) bool { return p.Role != "" }
-
-func hasCookie(r *http.Request) bool {
-	_, err := r.Cookie(CookieName)
-	return err == nil
-}
-
-// authenticate resolves the caller: a bearer token (the admin token or an API key) wins over
-// the session cookie. No credential at all is the anonymous zero Principal, not an error.
-func (a *api) authenticate(r *http.Request) (people.Principal, error) {
-	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, token, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return people.Principal{}, people.Errorf(people.ErrUnauthenticated, "the Authorization header must be: Bearer <token>")
-		}
-		return a.people.BearerPrincipal(r.Context(), strings.TrimSpace(token))
-	}
-	c, err := r.Cookie(CookieName)
-	if err != nil {
-		return people.Principal{}, nil
-	}
-	p, err := a.people.SessionPrincipal(r.Context(), c.Value)
-	if err != nil {
-		return people.Principal{}, err
-	}
-	if unsafeMethod(r.Method) && crossSite(r) {
-		return people.Principal{}, people.Errorf(people.ErrForbidden, "cross-site requests may not use the session cookie")
-	}
-	return p, nil
-}
-
-func unsafeMethod(m string) bool {
-	return m != http.MethodGet && m != http.MethodHead && m != http.MethodOptions
-}
-
-// crossSite reports whether a browser says the request comes from another site. SameSite=Lax
-// already keeps the cookie off cross-site POSTs; this is the second lock on the door.
-func crossSite(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "cross-site", "same-site":
-		return true
-	case "same-origin", "none":
-		// The browser vouches for the origin; a page sent with no-referrer posts with
-		// "Origin: null", which must not count against it.
-		return false
-	}
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return false
-	}
-	u, err := url.Parse(origin)
-	return err != nil || u.Host != r.Host
-}
-
-// secure reports whether cookies should be Secure: the request came over TLS, or the public
-// URL says a TLS proxy is in front.
-func (a *api) secure(r *http.Request) bool {
-	return r.TLS != nil || strings.HasPrefix(a.publicURL, "https://")
-}
-
-func (a *api) setCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
-	http.SetCookie(w, &http.Cookie{
-		Name: CookieName, Value: token, Path: "/", Expires: expires,
-		MaxAge: int(time.Until(expires).Seconds()), HttpOnly: true, Secure: a.secure(r), SameSite: http.SameSiteLaxMode,
-	})
-}
-
-func (a *api) clearCookie(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{
-		Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secure(r), SameSite: http.SameSiteLaxMode,
-	})
-}
 
 // baseURL is the scheme://host part of sign-in links.
 func (a *api) baseURL(r *http.Request) string {
@@ -277,16 +212,16 @@ func (a *api) baseURL(r *http.Request) string {
 
 // writeError answers with the JSON error body for err, logging server-side failures.
 func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, code, message := classify(err)
-	if status >= 500 {
-		a.log.Error("api request failed", "method", r.Method, "path", logPath(r), "status", status, "err", err)
+	ans := classify(err)
+	if ans.Status >= 500 {
+		a.log.Error("api request failed", "method", r.Method, "path", logPath(r), "status", ans.Status, "err", err)
 	} else {
-		a.log.Debug("api request rejected", "method", r.Method, "path", logPath(r), "status", status, "code", code)
+		a.log.Debug("api request rejected", "method", r.Method, "path", logPath(r), "status", ans.Status, "code", ans.Code)
 	}
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="ringside"`)
+	if ans.Status == http.StatusUnauthorized {
+		a.auth.Refused(w, r) // a dead session cookie: stop sending it
 	}
-	writeJSON(w, status, errorResponse{Error: ErrorBody{Code: code, Message: message}})
+	jsonhttp.WriteError(w, ans)
 }
 
 // logPath is the request's path for logs, with a sign-in link's token cut out.
@@ -302,15 +237,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) { jsonhttp.Write(w, sta
 
 // decodeJSON reads r's body, at most maxBodyBytes, as exactly one JSON object into dst.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
-	err := jsonhttp.Decode(w, r, dst, maxBodyBytes)
-	if je, ok := errors.AsType[*jsonhttp.Error](err); ok {
-		kind := errBadRequest
-		if je.TooLarge {
-			kind = errTooLarge
-		}
-		return &requestError{kind: kind, msg: je.Msg}
-	}
-	return err
+	return jsonhttp.Decode(w, r, dst, maxBodyBytes)
 }
 
 // queryLimit parses the limit query parameter: 1 to maxLimit, default def.

@@ -1,95 +1,56 @@
 package coachapi
 
 import (
-	"errors"
-	"fmt"
-	"net/http"
-
 	"ringside/internal/audit"
+	"ringside/internal/jsonhttp"
 	"ringside/internal/people"
 	"ringside/internal/store"
 	"ringside/internal/webhook"
 )
 
-// Sentinel errors of the HTTP edge itself. The domain packages bring their own kinds
-// (people.ErrNotFound and the rest); classify maps both.
+// The HTTP edge's own kinds are jsonhttp's, shared with the session API, which also holds the
+// one table of their statuses and codes; these names keep the handlers short.
 var (
-	errBadRequest       = errors.New("bad request")
-	errNotFound         = errors.New("not found")
-	errMethodNotAllowed = errors.New("method not allowed")
-	errTooLarge         = errors.New("request body too large")
+	errBadRequest       = jsonhttp.ErrBadRequest
+	errNotFound         = jsonhttp.ErrNotFound
+	errMethodNotAllowed = jsonhttp.ErrMethodNotAllowed
 )
 
-// Error codes of the JSON error body, the same as the session API's plus forbidden. They are
+// Error codes of the JSON error body, the same as the session API's (jsonhttp's). They are
 // stable: clients may switch on them.
 const (
-	CodeBadRequest       = "bad_request"
-	CodeUnauthorized     = "unauthorized"
-	CodeForbidden        = "forbidden"
-	CodeNotFound         = "not_found"
-	CodeMethodNotAllowed = "method_not_allowed"
-	CodeConflict         = "conflict"
-	CodeTooLarge         = "too_large"
-	CodeInternal         = "internal"
+	CodeBadRequest       = jsonhttp.CodeBadRequest
+	CodeUnauthorized     = jsonhttp.CodeUnauthorized
+	CodeForbidden        = jsonhttp.CodeForbidden
+	CodeNotFound         = jsonhttp.CodeNotFound
+	CodeMethodNotAllowed = jsonhttp.CodeMethodNotAllowed
+	CodeConflict         = jsonhttp.CodeConflict
+	CodeTooLarge         = jsonhttp.CodeTooLarge
+	CodeInternal         = jsonhttp.CodeInternal
 )
 
-// requestError is an HTTP-edge error whose message is safe to show.
-type requestError struct {
-	kind error
-	msg  string
-}
-
-func (e *requestError) Error() string { return e.msg }
-func (e *requestError) Unwrap() error { return e.kind }
-
 func badRequest(format string, args ...any) error {
-	return &requestError{kind: errBadRequest, msg: fmt.Sprintf(format, args...)}
+	return jsonhttp.Errorf(errBadRequest, format, args...)
 }
 
-// errorMapping is one row of the table that turns errors into HTTP responses.
-type errorMapping struct {
-	err     error
-	status  int
-	code    string
-	message string // shown when the error carries no client-safe message
-	ownText bool   // the error's own text is client-safe
+// errorAliases say which kind each error of the domain packages is; the first that an error
+// matches wins. Their messages are client-safe where they are a people.Error (its Message) or
+// where the row says so.
+var errorAliases = []jsonhttp.Alias{
+	{Err: people.ErrInvalid, Kind: jsonhttp.ErrBadRequest},
+	{Err: webhook.ErrInvalid, Kind: jsonhttp.ErrBadRequest, OwnText: true},
+	{Err: audit.ErrInvalid, Kind: jsonhttp.ErrBadRequest, OwnText: true},
+	{Err: store.ErrInvalid, Kind: jsonhttp.ErrBadRequest},
+	{Err: people.ErrUnauthenticated, Kind: jsonhttp.ErrUnauthorized},
+	{Err: people.ErrForbidden, Kind: jsonhttp.ErrForbidden},
+	{Err: people.ErrNotFound, Kind: jsonhttp.ErrNotFound},
+	{Err: store.ErrNotFound, Kind: jsonhttp.ErrNotFound},
+	{Err: people.ErrConflict, Kind: jsonhttp.ErrConflict},
+	{Err: store.ErrConflict, Kind: jsonhttp.ErrConflict},
 }
 
-// errorTable is the only place where errors meet status codes. Order matters: the first row
-// the error matches wins.
-var errorTable = [...]errorMapping{
-	{errBadRequest, http.StatusBadRequest, CodeBadRequest, "bad request", false},
-	{people.ErrInvalid, http.StatusBadRequest, CodeBadRequest, "invalid request", false},
-	{webhook.ErrInvalid, http.StatusBadRequest, CodeBadRequest, "invalid webhook", true},
-	{audit.ErrInvalid, http.StatusBadRequest, CodeBadRequest, "invalid setting", true},
-	{store.ErrInvalid, http.StatusBadRequest, CodeBadRequest, "invalid request", false},
-	{people.ErrUnauthenticated, http.StatusUnauthorized, CodeUnauthorized, "sign in first", false},
-	{people.ErrForbidden, http.StatusForbidden, CodeForbidden, "forbidden", false},
-	{errNotFound, http.StatusNotFound, CodeNotFound, "not found", false},
-	{people.ErrNotFound, http.StatusNotFound, CodeNotFound, "not found", false},
-	{store.ErrNotFound, http.StatusNotFound, CodeNotFound, "not found", false},
-	{errMethodNotAllowed, http.StatusMethodNotAllowed, CodeMethodNotAllowed, "method not allowed", false},
-	{people.ErrConflict, http.StatusConflict, CodeConflict, "conflict", false},
-	{store.ErrConflict, http.StatusConflict, CodeConflict, "conflict", false},
-	{errTooLarge, http.StatusRequestEntityTooLarge, CodeTooLarge, fmt.Sprintf("request body exceeds %d bytes", maxBodyBytes), false},
-}
-
-// classify maps err to its status, code and client-facing message. Anything unknown is a 500
-// whose message says nothing of the cause; the caller logs the real error.
-func classify(err error) (status int, code, message string) {
-	for _, m := range errorTable {
-		if !errors.Is(err, m.err) {
-			continue
-		}
-		message = m.message
-		if re, ok := errors.AsType[*requestError](err); ok {
-			message = re.msg
-		} else if pe, ok := errors.AsType[*people.Error](err); ok {
-			message = pe.Message
-		} else if m.ownText {
-			message = err.Error()
-		}
-		return m.status, m.code, message
-	}
-	return http.StatusInternalServerError, CodeInternal, "internal error"
+// classify maps err to its answer. Anything unknown is a 500 whose message says nothing of
+// the cause; the caller logs the real error.
+func classify(err error) jsonhttp.Answer {
+	return jsonhttp.Classify(err, errorAliases)
 }

@@ -427,7 +427,7 @@ func TestReviewPostsSignedWebhook(t *testing.T) {
 			stats.Teams[0].ID != w.ids["teamA"] || stats.Pending != 0 {
 			t.Fatalf("stats = %+v", stats)
 		}
-		comments, err := s.App.Store().Comments(t.Context(), w.ids["session"])
+		comments, err := s.App.Store().Comments(t.Context(), w.ids["sessionA"])
 		if err != nil || len(comments) != 1 || comments[0].Text != "Nice recovery on price" {
 			t.Fatalf("replay comments = %+v, %v", comments, err)
 		}

@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"ringside/internal/app"
 	"ringside/internal/app/apptest"
 	"ringside/internal/coachapi"
 	"ringside/internal/httpapi"
@@ -69,14 +71,16 @@ type caller struct {
 
 var anonymous = caller{}
 
-// world is a server with two teams, a rep and a coach in each, an admin user, a recorded
-// session, a scorecard and scenario by coach A, and an assignment of it to rep A.
+// world is a server with two teams, a rep and a coach in each, an admin user, a session made
+// with the admin token, rep A's session (made by coach A, with invites and a recording on
+// disk), a scorecard and scenario by coach A, and an assignment of it to rep A.
 type world struct {
 	t       *testing.T
 	s       *apptest.Server
 	hc      *http.Client
-	callers map[string]caller // anon, repA, repB, coachA, coachB, admin, token
-	ids     map[string]string // teamA, teamB, repA, …, session, scorecard, criterion, scenario, assignment, webhook
+	callers map[string]caller // anon, repA, repB, coachA, coachB, admin, token; repInvite, partnerInvite, coachInvite
+	keys    map[string]caller // after withKeys, an API key of each user: repA, repB, coachA, coachB, admin
+	ids     map[string]string // teamA, teamB, repA, …, session, sessionA, repFile, scorecard, criterion, scenario, assignment, webhook
 }
 
 func newWorld(t *testing.T, s *apptest.Server) *world {
@@ -88,6 +92,7 @@ func newWorld(t *testing.T, s *apptest.Server) *world {
 		hc: &http.Client{Transport: transport, Timeout: 30 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		callers: map[string]caller{"anon": anonymous, "token": {bearer: s.AdminToken}},
+		keys:    map[string]caller{},
 		ids:     map[string]string{},
 	}
 	token := w.callers["token"]
@@ -112,6 +117,13 @@ func newWorld(t *testing.T, s *apptest.Server) *world {
 		t.Fatal(err)
 	}
 	w.ids["session"] = sess.ID
+	repSession := w.sessionOfRepA()
+	w.ids["sessionA"] = repSession.ID
+	for who, link := range map[string]string{"repInvite": repSession.Invites.Rep, "partnerInvite": repSession.Invites.Partner,
+		"coachInvite": repSession.Invites.Coach} {
+		w.callers[who] = caller{bearer: link[strings.LastIndex(link, "/join/")+len("/join/"):]}
+	}
+	w.ids["repFile"] = w.recording(repSession.ID)
 	coachA := w.callers["coachA"]
 	var card coachapi.Scorecard
 	w.mustJSON(coachA, "POST", "/api/scorecards", `{"title":"Discovery","criteria":[
@@ -127,6 +139,53 @@ func newWorld(t *testing.T, s *apptest.Server) *world {
 	w.mustJSON(token, "POST", "/api/webhooks", `{"url":"http://127.0.0.1:9/hook","events":["feedback.posted"]}`, http.StatusCreated, &hook)
 	w.ids["webhook"] = hook.ID
 	return w
+}
+
+// withKeys gives each user of the world an API key, in w.keys.
+func (w *world) withKeys() {
+	w.t.Helper()
+	for _, who := range []string{"repA", "repB", "coachA", "coachB", "admin"} {
+		var key coachapi.NewAPIKey
+		w.mustJSON(w.callers[who], "POST", "/api/auth/keys", `{"name":"matrix"}`, http.StatusCreated, &key)
+		w.keys[who] = caller{bearer: key.Key}
+	}
+}
+
+// sessionOfRepA has coach A create a session for rep A, with its cookie.
+func (w *world) sessionOfRepA() httpapi.CreateSessionResponse {
+	w.t.Helper()
+	var sess httpapi.CreateSessionResponse
+	w.mustJSON(w.callers["coachA"], "POST", "/api/sessions", `{"title":"Rep A's call","repId":"`+w.ids["repA"]+`"}`,
+		http.StatusCreated, &sess)
+	return sess
+}
+
+// recording writes a recording of session id into the server's recordings directory, as the
+// recorder would have: the rep's audio, and a coach's whisper to the partner, which the rep may
+// not see. It returns the rep's file.
+func (w *world) recording(id string) string {
+	w.t.Helper()
+	const repFile, coachFile = "rep-0000000a-audio-1.webm", "coach-0000000c-audio-1.webm"
+	start := time.Now().Add(-time.Hour).UTC()
+	manifest := fmt.Sprintf(`{"version": 1, "sessionId": %q, "startedAt": %q, "endedAt": %q, "status": "complete",
+		"tracks": [
+			{"id": "t-rep", "participantId": "p-rep", "role": "rep", "name": "Rep A", "kind": "audio", "codec": "opus",
+			 "file": %q, "startOffsetMs": 0, "durationMs": 60000, "whisper": false, "status": "complete"},
+			{"id": "t-coach", "participantId": "p-coach", "role": "coach", "name": "Coach A", "kind": "audio", "codec": "opus",
+			 "file": %q, "startOffsetMs": 10000, "durationMs": 5000, "whisper": true, "status": "complete"}],
+		"modeChanges": [{"participantId": "p-coach", "mode": "whisper", "target": "p-partner", "offsetMs": 10000},
+			{"participantId": "p-coach", "mode": "silent", "offsetMs": 15000}],
+		"markers": []}`, id, start.Format(time.RFC3339Nano), start.Add(time.Minute).Format(time.RFC3339Nano), repFile, coachFile)
+	dir := filepath.Join(w.s.DataDir, app.RecordingsDir, id)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		w.t.Fatal(err)
+	}
+	for name, data := range map[string]string{"manifest.json": manifest, repFile: "rep's sound", coachFile: "coach's whisper"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	return repFile
 }
 
 // invite invites someone with the admin token and returns the invitation.
@@ -181,7 +240,7 @@ func (w *world) assignment(submitted bool) string {
 		`{"scenarioId":"`+w.ids["scenario"]+`","repIds":["`+w.ids["repA"]+`"],"dueAt":"`+due+`"}`, http.StatusCreated, &list)
 	id := list.Assignments[0].ID
 	if submitted {
-		w.mustJSON(w.callers["repA"], "POST", "/api/assignments/"+id+"/submit", `{"sessionId":"`+w.ids["session"]+`"}`, http.StatusOK, nil)
+		w.mustJSON(w.callers["repA"], "POST", "/api/assignments/"+id+"/submit", `{"sessionId":"`+w.ids["sessionA"]+`"}`, http.StatusOK, nil)
 	}
 	return id
 }

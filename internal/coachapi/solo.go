@@ -42,6 +42,7 @@ func (a *api) startSolo(w http.ResponseWriter, r *http.Request, p people.Princip
 	now := time.Now()
 	sess := store.Session{
 		ID: uuid.NewString(), Title: "Solo: " + v.ScenarioTitle, RepName: v.RepName, Recorded: true, CreatedAt: now,
+		RepID: v.RepID, CreatedBy: p.UserID, // the rep's: they and their coaches see it
 	}
 	inv := store.Invite{
 		SessionID: sess.ID, Role: store.RoleRep, Name: v.RepName, TokenHash: hash,

@@ -190,8 +190,15 @@ func (s *Service) Submit(ctx context.Context, p people.Principal, id, sessionID 
 	if sessionID == "" {
 		return AssignmentView{}, invalid("sessionId is required")
 	}
-	if _, err := s.store.Session(ctx, sessionID); err != nil {
+	sess, err := s.store.Session(ctx, sessionID)
+	if err != nil {
 		return AssignmentView{}, storeErr(err, "session")
+	}
+	// A rep hands in only a session that is theirs (created for them, or their solo pitch):
+	// the reviewing coach sees sessions by their rep, and nobody may pass off another's call.
+	// Someone else's session is answered as one that does not exist.
+	if !p.IsAdmin() && sess.RepID != a.RepID {
+		return AssignmentView{}, storeErr(store.ErrNotFound, "session")
 	}
 	err = s.store.SubmitAssignment(ctx, id, sessionID, s.now())
 	switch {
@@ -201,7 +208,38 @@ func (s *Service) Submit(ctx context.Context, p people.Principal, id, sessionID 
 		return AssignmentView{}, storeErr(err, "assignment")
 	}
 	s.log.Info("assignment submitted", "assignment", id, "session", sessionID)
+	if a.Mode == store.ModeSolo {
+		s.endSolo(ctx, a, sess)
+	}
 	return s.Assignment(ctx, p, id)
+}
+
+// endSolo ends the session of a solo pitch once it is handed in: nobody else is in it to end
+// it, and left live its rep invite could record more into what was submitted. Only the rep's
+// own solo recording is ended (theirs, with a rep invite alone), never a call handed in
+// instead. A failure is logged: the submission stands. The live plane is not told: the solo
+// page has left the call before it submits.
+func (s *Service) endSolo(ctx context.Context, a store.Assignment, sess store.Session) {
+	if sess.RepID != a.RepID || (sess.State != store.SessionCreated && sess.State != store.SessionLive) {
+		return
+	}
+	invites, err := s.store.Invites(ctx, sess.ID)
+	if err != nil {
+		s.log.Warn("solo session not ended", "session", sess.ID, "err", err)
+		return
+	}
+	if len(invites) != 1 || invites[0].Role != store.RoleRep {
+		return
+	}
+	at := s.now()
+	switch err := s.store.EndSession(ctx, sess.ID, at, store.SessionEnded); {
+	case errors.Is(err, store.ErrConflict): // ended meanwhile
+	case err != nil:
+		s.log.Warn("solo session not ended", "session", sess.ID, "err", err)
+	default:
+		s.log.Info("solo session ended on submission", "session", sess.ID, "assignment", a.ID)
+		s.emit(EventSessionEnded, map[string]any{"sessionId": sess.ID, "at": at.UTC()})
+	}
 }
 
 // Cancel deletes an assignment; a recurring one's series ends with it. Coaches of the rep and

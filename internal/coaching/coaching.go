@@ -23,6 +23,9 @@ import (
 const (
 	EventFeedbackPosted    = "feedback.posted"
 	EventAssignmentOverdue = "assignment.overdue"
+	// EventSessionEnded is emitted for a solo pitch's session, ended when it is handed in
+	// (the live plane emits it for calls).
+	EventSessionEnded = "session.ended"
 )
 
 // Emitter receives events for integrations. Emit must not block: it is called on request
@@ -35,7 +38,8 @@ type Emitter interface {
 type Config struct {
 	Store  *store.Store
 	People *people.Service
-	// Events receives feedback.posted and assignment.overdue (nil: nobody).
+	// Events receives feedback.posted, assignment.overdue and a solo pitch's session.ended
+	// (nil: nobody).
 	Events Emitter
 	Logger *slog.Logger
 	// Now returns the current time (default: the people service's clock).

@@ -100,11 +100,20 @@ func newWorld(t *testing.T, now func() time.Time) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess := store.Session{ID: "session-1", Title: "practice", CreatedAt: w.people.Now()}
+	sess := store.Session{ID: "session-1", Title: "practice", CreatedAt: w.people.Now(), RepID: w.rep.UserID}
 	if err := st.CreateSession(ctx, sess, nil); err != nil {
 		t.Fatal(err)
 	}
 	w.session = sess.ID
+	// Another's session, and one for no one (an ad hoc call): a rep hands in neither.
+	for _, other := range []store.Session{
+		{ID: "session-other", Title: "theirs", CreatedAt: w.people.Now(), RepID: w.repB.UserID},
+		{ID: "session-adhoc", Title: "ad hoc", CreatedAt: w.people.Now()},
+	} {
+		if err := st.CreateSession(ctx, other, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return w
 }
 
@@ -322,6 +331,10 @@ func TestReviewFlowAndTimeToFeedback(t *testing.T) {
 	wantKind(t, "coach submits for the rep", err, people.ErrForbidden)
 	_, err = w.svc.Submit(ctx, w.rep, a.ID, "no-such-session")
 	wantKind(t, "unknown session", err, people.ErrNotFound)
+	_, err = w.svc.Submit(ctx, w.rep, a.ID, "session-other")
+	wantKind(t, "another rep's session", err, people.ErrNotFound)
+	_, err = w.svc.Submit(ctx, w.rep, a.ID, "session-adhoc")
+	wantKind(t, "a session for no one", err, people.ErrNotFound)
 	submitted := c.now().Add(time.Hour)
 	c.set(submitted)
 	if _, err := w.svc.Submit(ctx, w.rep, a.ID, w.session); err != nil {

@@ -26,7 +26,8 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("ringside api: %d %s: %s", e.Status, e.Code, e.Message)
 }
 
-// Client calls the admin API of a Ringside server, authenticated with the admin token.
+// Client calls the session API of a Ringside server with a bearer token: the admin token, or
+// a user's API key (which sees and may do what that user may).
 type Client struct {
 	base  string
 	token string

@@ -14,12 +14,9 @@ import (
 // session's rep reads them in the replay. See docs/api.md, "Comments".
 
 // listComments answers GET /api/sessions/{id}/comments, in recording order.
-func (a *api) listComments(w http.ResponseWriter, r *http.Request) error {
+func (a *api) listComments(w http.ResponseWriter, r *http.Request, c Caller) error {
 	id := r.PathValue("id")
-	if _, err := a.sessionViewer(r, id); err != nil {
-		return err
-	}
-	if _, err := a.session(r, id); err != nil {
+	if _, _, err := a.sessionViewer(r.Context(), c, id); err != nil {
 		return err
 	}
 	comments, err := a.store.Comments(r.Context(), id)
@@ -31,18 +28,16 @@ func (a *api) listComments(w http.ResponseWriter, r *http.Request) error {
 }
 
 // addComment answers POST /api/sessions/{id}/comments: the coach or the admin pins a note to
-// a time of the recording. A rep reads comments but does not write them.
-func (a *api) addComment(w http.ResponseWriter, r *http.Request) error {
+// a time of the recording, signed with their name. A rep reads comments but does not write
+// them.
+func (a *api) addComment(w http.ResponseWriter, r *http.Request, c Caller) error {
 	id := r.PathValue("id")
-	v, err := a.sessionViewer(r, id)
+	v, _, err := a.sessionViewer(r.Context(), c, id)
 	if err != nil {
 		return err
 	}
 	if !v.canComment() {
-		return &requestError{kind: errForbidden, msg: "only the coach or the admin writes comments"}
-	}
-	if _, err := a.session(r, id); err != nil {
-		return err
+		return forbidden("only the coach or the admin writes comments")
 	}
 	var req AddCommentRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -63,7 +58,7 @@ func (a *api) addComment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c := store.Comment{
+	cm := store.Comment{
 		ID:        cid,
 		SessionID: id,
 		Author:    v.name,
@@ -71,10 +66,10 @@ func (a *api) addComment(w http.ResponseWriter, r *http.Request) error {
 		OffsetMs:  *req.OffsetMs,
 		CreatedAt: a.now().UTC().Truncate(time.Millisecond),
 	}
-	if err := a.store.AddComment(r.Context(), c); err != nil {
+	if err := a.store.AddComment(r.Context(), cm); err != nil {
 		return fmt.Errorf("add comment to %s: %w", id, err)
 	}
-	a.log.Info("comment added", "session", id, "by", v.role, "offset_ms", c.OffsetMs)
-	writeJSON(w, http.StatusCreated, commentFrom(c))
+	a.log.Info("comment added", "session", id, "by", v.role, "user", c.UserID, "offset_ms", cm.OffsetMs)
+	writeJSON(w, http.StatusCreated, commentFrom(cm))
 	return nil
 }

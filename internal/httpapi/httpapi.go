@@ -1,15 +1,19 @@
-// Package httpapi is Ringside's HTTP admin API (docs/api.md): health, and creating, listing,
-// inspecting and ending sessions with their role invite links. It owns the JSON shapes of that
-// API, bearer-token authentication of the admin, and the mapping of errors to HTTP statuses.
+// Package httpapi is Ringside's session API (docs/api.md): health, creating, listing,
+// inspecting and ending sessions with their role invite links, and their replay, comments and
+// media links. It owns the JSON shapes of that API, the rule of who sees which session (an
+// admin all, a coach their reps' and their own, a rep theirs; guests through invites), and the
+// mapping of its errors to HTTP statuses (the statuses and codes themselves are jsonhttp's,
+// shared with the coaching API).
 //
-// It must not know of websockets or media: ending a live call goes through the LiveSessions
-// seam, and everything persistent goes through internal/store.
+// It does not authenticate by itself: the Auth seam resolves cookies, API keys and the admin
+// token the one way the coaching API does. It must not know of websockets or media: ending a
+// live call goes through the LiveSessions seam, and everything persistent goes through
+// internal/store.
 package httpapi
 
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -42,9 +46,9 @@ type Config struct {
 	// PublicURL is the base of invite links (scheme://host[:port], no trailing slash needed).
 	// Empty means each link is built from the request's Host header and TLS state.
 	PublicURL string
-	// AdminTokenHash returns store.HashToken of the admin token. A nil func, or one returning
-	// "", rejects every admin request.
-	AdminTokenHash func() string
+	// Auth resolves callers (the admin token, API keys, the session cookie). Nil: everyone is
+	// anonymous, so only health, media links and invites work.
+	Auth Auth
 	// InviteTTL is how long invite links stay valid (default DefaultInviteTTL).
 	InviteTTL time.Duration
 	Logger    *slog.Logger
@@ -65,11 +69,12 @@ type api struct {
 	store     *store.Store
 	live      LiveSessions
 	publicURL string
-	adminHash func() string
+	auth      Auth
 	inviteTTL time.Duration
 	log       *slog.Logger
 	now       func() time.Time
 	mux       *http.ServeMux
+	patterns  []string // every route, in registration order
 
 	recordingsDir string
 	mediaSecret   []byte
@@ -82,7 +87,7 @@ func New(cfg Config) http.Handler {
 		store:     cfg.Store,
 		live:      cfg.Live,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
-		adminHash: cfg.AdminTokenHash,
+		auth:      cfg.Auth,
 		inviteTTL: cfg.InviteTTL,
 		log:       cfg.Logger,
 		now:       cfg.Now,
@@ -101,8 +106,8 @@ func New(cfg Config) http.Handler {
 	if a.now == nil {
 		a.now = time.Now
 	}
-	if a.adminHash == nil {
-		a.adminHash = func() string { return "" }
+	if a.auth == nil {
+		a.auth = nobody{}
 	}
 	if len(a.mediaSecret) == 0 {
 		a.mediaSecret = make([]byte, 32)
@@ -111,18 +116,26 @@ func New(cfg Config) http.Handler {
 	if a.mediaTTL <= 0 {
 		a.mediaTTL = DefaultMediaTTL
 	}
-	a.handle("GET /healthz", false, a.health)
-	a.handle("POST /api/sessions", true, a.createSession)
-	a.handle("GET /api/sessions", true, a.listSessions)
-	a.handle("GET /api/sessions/{id}", true, a.getSession)
-	a.handle("POST /api/sessions/{id}/end", true, a.endSession)
-	// Replay and comments authenticate the admin or an invite themselves (replay.go).
-	a.handle("GET /api/replay", false, a.ownReplay)
-	a.handle("GET /api/sessions/{id}/replay", false, a.sessionReplay)
-	a.handle("GET /api/sessions/{id}/comments", false, a.listComments)
-	a.handle("POST /api/sessions/{id}/comments", false, a.addComment)
-	a.handle("GET /recordings/{id}/{file}", false, a.media)
+	a.handle("GET /healthz", public, a.health)
+	// Sessions (sessions.go): users and the admin token.
+	a.handle("POST /api/sessions", signedIn, a.createSession)
+	a.handle("GET /api/sessions", signedIn, a.listSessions)
+	a.handle("GET /api/sessions/{id}", signedIn, a.getSession)
+	a.handle("POST /api/sessions/{id}/end", signedIn, a.endSession)
+	// Replay and comments (replay.go, comments.go): users, or a session's invite.
+	a.handle("GET /api/replay", orInvite, a.ownReplay)
+	a.handle("GET /api/sessions/{id}/replay", orInvite, a.sessionReplay)
+	a.handle("GET /api/sessions/{id}/comments", orInvite, a.listComments)
+	a.handle("POST /api/sessions/{id}/comments", orInvite, a.addComment)
+	// Recorded files: the media link in the URL is the capability.
+	a.handle("GET /recordings/{id}/{file}", public, a.media)
 	return a
+}
+
+// RoutePatterns lists every route the API registers, so that the authorization matrix can
+// prove it covers them all.
+func RoutePatterns() []string {
+	return New(Config{}).(*api).patterns
 }
 
 // ServeHTTP routes the request. Requests that match no route get the mux's 404 or 405
@@ -146,44 +159,38 @@ func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.writeError(w, r, errNotFound)
 }
 
-// handle registers h at pattern; admin routes first check the bearer token.
-func (a *api) handle(pattern string, admin bool, h func(http.ResponseWriter, *http.Request) error) {
+// handler is one route's function; c is the caller (the zero Caller on public routes).
+type handler func(w http.ResponseWriter, r *http.Request, c Caller) error
+
+// handle registers h at pattern behind the authentication acc asks for.
+func (a *api) handle(pattern string, acc access, h handler) {
+	a.patterns = append(a.patterns, pattern)
 	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if admin && !a.authorized(r) {
-			a.writeError(w, r, errUnauthorized)
-			return
+		var (
+			c   Caller
+			err error
+		)
+		if acc != public {
+			c, err = a.caller(r, acc)
 		}
-		if err := h(w, r); err != nil {
+		if err == nil {
+			err = h(w, r, c)
+		}
+		if err != nil {
 			a.writeError(w, r, err)
 		}
 	})
 }
 
-// authorized reports whether r carries the admin's bearer token. Hashes, not tokens, are
-// compared, in constant time.
-func (a *api) authorized(r *http.Request) bool {
-	want := a.adminHash()
-	if want == "" {
-		return false
-	}
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	token = strings.TrimSpace(token)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return false
-	}
-	got := store.HashToken(token)
-	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
-}
-
 // health answers GET /healthz: ok when the database answers a ping.
-func (a *api) health(w http.ResponseWriter, r *http.Request) error {
+func (a *api) health(w http.ResponseWriter, r *http.Request, _ Caller) error {
 	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 	defer cancel()
 	if err := a.store.Ping(ctx); err != nil {
 		a.log.Error("health check: database unreachable", "err", err)
 		writeJSON(w, http.StatusServiceUnavailable, healthResponse{
 			Status: "unavailable",
-			Error:  &ErrorBody{Code: CodeUnavailable, Message: "database unreachable"},
+			Error:  &ErrorBody{Code: jsonhttp.CodeUnavailable, Message: "database unreachable"},
 		})
 		return nil
 	}
@@ -194,17 +201,17 @@ func (a *api) health(w http.ResponseWriter, r *http.Request) error {
 // writeError answers with the JSON error body for err. Server-side failures are logged with
 // their cause and shown to the client only as a generic message.
 func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, code, message := classify(err)
+	ans := classify(err)
 	switch {
-	case status >= 500:
-		a.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	case ans.Status >= 500:
+		a.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "status", ans.Status, "err", err)
 	default:
-		a.log.Debug("api request rejected", "method", r.Method, "path", r.URL.Path, "status", status, "code", code)
+		a.log.Debug("api request rejected", "method", r.Method, "path", r.URL.Path, "status", ans.Status, "code", ans.Code)
 	}
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="ringside"`)
+	if ans.Status == http.StatusUnauthorized {
+		a.auth.Refused(w, r)
 	}
-	writeJSON(w, status, errorResponse{Error: ErrorBody{Code: code, Message: message}})
+	jsonhttp.WriteError(w, ans)
 }
 
 // writeJSON writes v as the JSON response body with the given status.

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"ringside/internal/jsonhttp"
 	"ringside/internal/store"
 )
 
@@ -45,12 +46,51 @@ func (f *fakeLive) calls() []string {
 	return append([]string(nil), f.ended...)
 }
 
+// fakeAuth stands in for the coaching API's authenticator (internal/coachapi): it knows bearer
+// tokens only, each one a caller, and which reps each coach coaches.
+type fakeAuth struct {
+	callers map[string]Caller   // by bearer token
+	reps    map[string][]string // coach id → rep ids
+}
+
+func (f *fakeAuth) Authenticate(r *http.Request) (Caller, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return Caller{}, nil
+	}
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return Caller{}, jsonhttp.Errorf(jsonhttp.ErrUnauthorized, "the Authorization header must be: Bearer <token>")
+	}
+	c, ok := f.callers[strings.TrimSpace(token)]
+	if !ok {
+		return Caller{}, jsonhttp.Errorf(jsonhttp.ErrUnauthorized, "unknown bearer token")
+	}
+	return c, nil
+}
+
+func (f *fakeAuth) Refused(http.ResponseWriter, *http.Request) {}
+
+func (f *fakeAuth) RepsOf(_ context.Context, coachID string) ([]string, error) {
+	return f.reps[coachID], nil
+}
+
+// Users of the fixture's world: reps A and B (teams A and B), their coaches, an admin user.
+const (
+	repAToken   = "rep-a-key"
+	repBToken   = "rep-b-key"
+	coachAToken = "coach-a-key"
+	coachBToken = "coach-b-key"
+	adminToken  = "admin-user-key"
+)
+
 type fixture struct {
 	h      http.Handler
 	store  *store.Store
 	live   *fakeLive
 	dbPath string
 	now    time.Time
+	users  map[string]string // user ids by name: repA, repB, coachA, coachB, admin
 }
 
 func newFixture(t testing.TB, mod ...func(*Config)) *fixture {
@@ -61,14 +101,26 @@ func newFixture(t testing.TB, mod ...func(*Config)) *fixture {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f := &fixture{store: st, live: &fakeLive{}, dbPath: dbPath, now: time.Date(2026, 3, 4, 10, 0, 0, 123456789, time.UTC)}
-	hash := store.HashToken(testAdminToken)
+	f := &fixture{store: st, live: &fakeLive{}, dbPath: dbPath, now: time.Date(2026, 3, 4, 10, 0, 0, 123456789, time.UTC),
+		users: map[string]string{}}
+	auth := &fakeAuth{callers: map[string]Caller{testAdminToken: {Name: "Admin", Role: RoleAdmin}}, reps: map[string][]string{}}
+	for _, u := range []struct{ key, name, display, role string }{
+		{repAToken, "repA", "Ana", store.RoleRep}, {repBToken, "repB", "Bo", store.RoleRep},
+		{coachAToken, "coachA", "Cleo", store.RoleCoach}, {coachBToken, "coachB", "Dan", store.RoleCoach},
+		{adminToken, "admin", "Ada", store.RoleAdmin},
+	} {
+		id := "u-" + u.name
+		must(t, st.CreateUser(t.Context(), store.User{ID: id, Email: u.name + "@example.com", Name: u.display, Role: u.role}))
+		f.users[u.name] = id
+		auth.callers[u.key] = Caller{UserID: id, Name: u.display, Role: u.role}
+	}
+	auth.reps["u-coachA"], auth.reps["u-coachB"] = []string{"u-repA"}, []string{"u-repB"}
 	cfg := Config{
-		Store:          st,
-		Live:           f.live,
-		PublicURL:      "https://ringside.example/",
-		AdminTokenHash: func() string { return hash },
-		Now:            func() time.Time { return f.now },
+		Store:     st,
+		Live:      f.live,
+		PublicURL: "https://ringside.example/",
+		Auth:      auth,
+		Now:       func() time.Time { return f.now },
 	}
 	for _, m := range mod {
 		m(&cfg)
@@ -337,13 +389,12 @@ func TestUnauthorized(t *testing.T) {
 	}
 }
 
-func TestNoAdminTokenRejectsAll(t *testing.T) {
-	for name, hash := range map[string]func() string{"nil": nil, "empty": func() string { return "" }} {
-		t.Run(name, func(t *testing.T) {
-			f := newFixture(t, func(c *Config) { c.AdminTokenHash = hash })
-			wantError(t, f.do(t, "GET", "/api/sessions", ""), http.StatusUnauthorized, CodeUnauthorized)
-			wantError(t, f.do(t, "GET", "/api/sessions", "", "Bearer "), http.StatusUnauthorized, CodeUnauthorized)
-		})
+func TestNoAuthRejectsAll(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Auth = nil })
+	wantError(t, f.do(t, "GET", "/api/sessions", ""), http.StatusUnauthorized, CodeUnauthorized)
+	wantError(t, f.do(t, "GET", "/api/sessions", "", "Bearer "), http.StatusUnauthorized, CodeUnauthorized)
+	if rec := f.do(t, "GET", "/healthz", "", "-"); rec.Code != http.StatusOK {
+		t.Errorf("healthz without Auth: %d", rec.Code)
 	}
 }
 
@@ -516,23 +567,24 @@ func TestClassify(t *testing.T) {
 	}{
 		{badRequest("x"), 400, CodeBadRequest},
 		{store.ErrInvalid, 400, CodeBadRequest},
-		{errUnauthorized, 401, CodeUnauthorized},
+		{jsonhttp.ErrUnauthorized, 401, CodeUnauthorized},
+		{forbidden("x"), 403, CodeForbidden},
 		{errNotFound, 404, CodeNotFound},
 		{store.ErrNotFound, 404, CodeNotFound},
 		{errMethodNotAllowed, 405, CodeMethodNotAllowed},
-		{errConflict, 409, CodeConflict},
+		{jsonhttp.ErrConflict, 409, CodeConflict},
 		{store.ErrConflict, 409, CodeConflict},
-		{errTooLarge, 413, CodeTooLarge},
-		{errUnavailable, 503, CodeUnavailable},
+		{jsonhttp.ErrTooLarge, 413, CodeTooLarge},
+		{jsonhttp.ErrUnavailable, 503, CodeUnavailable},
 		{errors.New("disk on fire"), 500, CodeInternal},
 	}
 	for _, tt := range tests {
-		status, code, msg := classify(errors.Join(errors.New("context"), tt.err))
-		if status != tt.status || code != tt.code || msg == "" {
-			t.Errorf("classify(%v) = %d %q %q, want %d %q", tt.err, status, code, msg, tt.status, tt.code)
+		got := classify(errors.Join(errors.New("context"), tt.err))
+		if got.Status != tt.status || got.Code != tt.code || got.Message == "" {
+			t.Errorf("classify(%v) = %+v, want %d %q", tt.err, got, tt.status, tt.code)
 		}
 	}
-	if _, _, msg := classify(badRequest("title is required")); msg != "title is required" {
+	if msg := classify(badRequest("title is required")).Message; msg != "title is required" {
 		t.Errorf("client message = %q", msg)
 	}
 }
@@ -572,7 +624,7 @@ func TestOverHTTP(t *testing.T) {
 	}
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -602,6 +654,10 @@ func FuzzCreateSession(f *testing.F) {
 			}
 			if got.Invites.Rep == "" || got.Invites.Partner == "" || got.Invites.Coach == "" {
 				t.Fatalf("missing invites: %+v", got.Invites)
+			}
+		case http.StatusNotFound:
+			if e := decode[errorResponse](t, rec).Error; e.Code != CodeNotFound || !strings.Contains(e.Message, "no rep with id") {
+				t.Fatalf("404 that is not an unknown rep: %+v", e)
 			}
 		case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
 			if decode[errorResponse](t, rec).Error.Code == "" {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -20,15 +19,16 @@ import (
 	"strings"
 	"time"
 
+	"ringside/internal/jsonhttp"
 	"ringside/internal/store"
 )
 
 // The replay side of the API (docs/api.md, "Replay"): a recorded session's manifest filtered
 // for whoever watches it, and its files behind short-lived media links.
 //
-// Who may watch: the admin (bearer admin token), and the session's rep and coach (bearer
-// invite token of that session; an invite's expiry is about joining the call, not about
-// reviewing it). A partner's invite is refused: guests do not see recordings.
+// Who may watch (auth.go): the admin; a coach who sees the session (its rep's coach, or who
+// created it); the session's rep; and a guest with the session's rep or coach invite. A
+// partner's invite is refused: guests do not see recordings.
 //
 // What a rep sees (a silent coach leaves no trace, docs/no-trace.md): the rep's and the
 // partner's tracks, a coach's whisper audio only where it was whispered to the rep, a coach's
@@ -51,10 +51,7 @@ const (
 const spanSlackMs = 300
 
 // viewerAdmin is the admin's viewer role; the others are store.RoleRep and store.RoleCoach.
-const viewerAdmin = "admin"
-
-// adminAuthor is the author of the admin's comments (there are no user accounts yet).
-const adminAuthor = "Admin"
+const viewerAdmin = RoleAdmin
 
 // manifestName is the recorder's manifest in a session's recording directory.
 const manifestName = "manifest.json"
@@ -64,16 +61,6 @@ const mediaTokenLabel = "ringside media link v1"
 
 // safeID is what a session id in a path may look like before it is joined to a directory.
 var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
-
-// viewer is who is asking for a session's replay.
-type viewer struct {
-	role      string // viewerAdmin, store.RoleCoach or store.RoleRep
-	name      string
-	sessionID string // the invite's session; "" for the admin
-}
-
-// canComment reports whether v may write comments: the admin and the coach do, the rep reads.
-func (v viewer) canComment() bool { return v.role == viewerAdmin || v.role == store.RoleCoach }
 
 // The recorder's manifest.json (recorder/manifest.go, docs/recording.md), as far as the replay
 // needs it. httpapi does not import the recorder (it would pull in the media plane), so these
@@ -280,57 +267,6 @@ func (tl timeline) span(p string, c recMode, stop int64) CoachMode {
 	return m
 }
 
-// --- authentication --------------------------------------------------------------------------
-
-// bearerToken returns the token of r's "Authorization: Bearer" header.
-func bearerToken(r *http.Request) (string, bool) {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	token = strings.TrimSpace(token)
-	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
-}
-
-// isAdminToken compares token's hash with the admin's, in constant time.
-func (a *api) isAdminToken(token string) bool {
-	want := a.adminHash()
-	return want != "" && subtle.ConstantTimeCompare([]byte(store.HashToken(token)), []byte(want)) == 1
-}
-
-// viewerOf authenticates r: the admin token, or the invite token of a rep or a coach.
-func (a *api) viewerOf(r *http.Request) (viewer, error) {
-	token, ok := bearerToken(r)
-	if !ok {
-		return viewer{}, &requestError{kind: errUnauthorized,
-			msg: "the admin token or the session's invite token is required (Authorization: Bearer <token>)"}
-	}
-	if a.isAdminToken(token) {
-		return viewer{role: viewerAdmin, name: adminAuthor}, nil
-	}
-	inv, err := a.store.InviteByTokenHash(r.Context(), store.HashToken(token))
-	if errors.Is(err, store.ErrNotFound) {
-		return viewer{}, &requestError{kind: errUnauthorized, msg: "this token is neither the admin token nor an invite"}
-	}
-	if err != nil {
-		return viewer{}, fmt.Errorf("invite by token: %w", err)
-	}
-	switch inv.Role {
-	case store.RoleRep, store.RoleCoach:
-		return viewer{role: inv.Role, name: inv.Name, sessionID: inv.SessionID}, nil
-	}
-	return viewer{}, &requestError{kind: errForbidden, msg: "guests do not see recordings or comments"}
-}
-
-// sessionViewer is viewerOf for the session id: an invite must be that session's.
-func (a *api) sessionViewer(r *http.Request, id string) (viewer, error) {
-	v, err := a.viewerOf(r)
-	if err != nil {
-		return viewer{}, err
-	}
-	if v.role != viewerAdmin && v.sessionID != id {
-		return viewer{}, &requestError{kind: errForbidden, msg: "this invite is for another session"}
-	}
-	return v, nil
-}
-
 // --- media links -----------------------------------------------------------------------------
 
 // mediaToken is the capability in a replay's file URLs: <role>.<expiry, Unix seconds>.<MAC>,
@@ -353,8 +289,7 @@ func (a *api) mediaMAC(sessionID, role, exp string) []byte {
 
 // checkMediaToken returns the viewer role a media token grants for sessionID.
 func (a *api) checkMediaToken(sessionID, token string) (string, error) {
-	invalid := &requestError{kind: errForbidden,
-		msg: "this media link is missing, invalid or expired; reload the replay for fresh links"}
+	invalid := forbidden("this media link is missing, invalid or expired; reload the replay for fresh links")
 	role, rest, ok1 := strings.Cut(token, ".")
 	exp, mac, ok2 := strings.Cut(rest, ".")
 	if !ok1 || !ok2 {
@@ -474,33 +409,29 @@ func safeFile(name string) bool {
 // --- handlers --------------------------------------------------------------------------------
 
 // sessionReplay answers GET /api/sessions/{id}/replay.
-func (a *api) sessionReplay(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	v, err := a.sessionViewer(r, id)
+func (a *api) sessionReplay(w http.ResponseWriter, r *http.Request, c Caller) error {
+	v, sess, err := a.sessionViewer(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	return a.writeReplay(w, r, id, v)
+	return a.writeReplay(w, r, sess, v)
 }
 
 // ownReplay answers GET /api/replay: the replay of the session the bearer's invite is for.
-func (a *api) ownReplay(w http.ResponseWriter, r *http.Request) error {
-	v, err := a.viewerOf(r)
+func (a *api) ownReplay(w http.ResponseWriter, r *http.Request, c Caller) error {
+	if c.invite == nil {
+		return badRequest("only an invite names its session: use GET /api/sessions/{id}/replay")
+	}
+	v, sess, err := a.sessionViewer(r.Context(), c, c.invite.SessionID)
 	if err != nil {
 		return err
 	}
-	if v.role == viewerAdmin {
-		return badRequest("the admin token names no session: use GET /api/sessions/{id}/replay")
-	}
-	return a.writeReplay(w, r, v.sessionID, v)
+	return a.writeReplay(w, r, sess, v)
 }
 
-func (a *api) writeReplay(w http.ResponseWriter, r *http.Request, id string, v viewer) error {
+func (a *api) writeReplay(w http.ResponseWriter, r *http.Request, sess store.Session, v viewer) error {
 	ctx := r.Context()
-	sess, err := a.session(r, id)
-	if err != nil {
-		return err
-	}
+	id := sess.ID
 	rec, err := a.loadRecording(ctx, id)
 	if err != nil {
 		return err
@@ -559,13 +490,13 @@ func (a *api) writeReplay(w http.ResponseWriter, r *http.Request, id string, v v
 // media answers GET /recordings/{id}/{file}?t=<media token>: one file of a replay, with
 // Range, If-Range, ETag and Last-Modified handling (http.ServeContent). Only a file the
 // manifest names, of a span the token's role may see, is served.
-func (a *api) media(w http.ResponseWriter, r *http.Request) error {
+func (a *api) media(w http.ResponseWriter, r *http.Request, _ Caller) error {
 	id, file := r.PathValue("id"), r.PathValue("file")
 	role, err := a.checkMediaToken(id, r.URL.Query().Get("t"))
 	if err != nil {
 		return err
 	}
-	notFound := &requestError{kind: errNotFound, msg: "no such recording file"}
+	notFound := jsonhttp.Errorf(jsonhttp.ErrNotFound, "no such recording file")
 	rec, err := a.loadRecording(r.Context(), id)
 	if err != nil {
 		return err

@@ -108,7 +108,7 @@ func newRecorded(t *testing.T) *recorded {
 	t.Helper()
 	dir := t.TempDir()
 	f := newFixture(t, func(c *Config) { c.RecordingsDir = dir })
-	created := f.create(t, `{"title":"Replay me","repName":"Ana","partnerName":"Ben","coachName":"Cleo"}`)
+	created := f.create(t, `{"title":"Replay me","repName":"Ana","partnerName":"Ben","coachName":"Cleo","repId":"u-repA"}`)
 	other := f.create(t, `{"title":"Another session"}`)
 	r := &recorded{fixture: f, id: created.ID, dir: dir, tokens: map[string]string{},
 		start: f.now.Add(-time.Hour).Truncate(time.Millisecond)}
@@ -142,7 +142,8 @@ func newRecorded(t *testing.T) *recorded {
 	return r
 }
 
-// auth is the Authorization header of a viewer: "-" for none, "" for the admin.
+// auth is the Authorization header of a viewer: "-" for none, the admin token, a user's
+// credential (repA, repB, coachA, coachB, adminUser), or an invite's token.
 func (r *recorded) auth(who string) string {
 	switch who {
 	case "none":
@@ -150,8 +151,14 @@ func (r *recorded) auth(who string) string {
 	case "admin":
 		return "Bearer " + testAdminToken
 	}
+	if key, ok := userKeys[who]; ok {
+		return "Bearer " + key
+	}
 	return "Bearer " + r.tokens[who]
 }
+
+// userKeys are the fixture's users' credentials; the recorded session is rep A's.
+var userKeys = map[string]string{"repA": repAToken, "repB": repBToken, "coachA": coachAToken, "coachB": coachBToken, "adminUser": adminToken}
 
 func (r *recorded) replay(t *testing.T, who string) Replay {
 	t.Helper()
@@ -173,7 +180,7 @@ func (r *recorded) mediaURL(t *testing.T, who, file string) string {
 	return ""
 }
 
-var viewers = []string{"none", "admin", "rep", "coach", "partner", "other"}
+var viewers = []string{"none", "admin", "rep", "coach", "partner", "other", "repA", "repB", "coachA", "coachB", "adminUser"}
 
 // TestReplayAuthMatrix checks every endpoint against every kind of caller.
 func TestReplayAuthMatrix(t *testing.T) {
@@ -196,17 +203,23 @@ func TestReplayAuthMatrix(t *testing.T) {
 		want               map[string]int
 	}{
 		{"GET", "/api/sessions/" + r.id + "/replay", "", map[string]int{
-			"none": 401, "admin": 200, "rep": 200, "coach": 200, "partner": 403, "other": 403}},
+			"none": 401, "admin": 200, "rep": 200, "coach": 200, "partner": 403, "other": 403,
+			"repA": 200, "repB": 404, "coachA": 200, "coachB": 404, "adminUser": 200}},
 		{"GET", "/api/replay", "", map[string]int{
-			"none": 401, "admin": 400, "rep": 200, "coach": 200, "partner": 403, "other": 200}},
+			"none": 401, "admin": 400, "rep": 200, "coach": 200, "partner": 403, "other": 200,
+			"repA": 400, "repB": 400, "coachA": 400, "coachB": 400, "adminUser": 400}},
 		{"GET", "/api/sessions/" + r.id + "/comments", "", map[string]int{
-			"none": 401, "admin": 200, "rep": 200, "coach": 200, "partner": 403, "other": 403}},
+			"none": 401, "admin": 200, "rep": 200, "coach": 200, "partner": 403, "other": 403,
+			"repA": 200, "repB": 404, "coachA": 200, "coachB": 404, "adminUser": 200}},
 		{"POST", "/api/sessions/" + r.id + "/comments", comment, map[string]int{
-			"none": 401, "admin": 201, "rep": 403, "coach": 201, "partner": 403, "other": 403}},
+			"none": 401, "admin": 201, "rep": 403, "coach": 201, "partner": 403, "other": 403,
+			"repA": 403, "repB": 404, "coachA": 201, "coachB": 404, "adminUser": 201}},
 		{"GET", "/api/sessions/no-such-session/replay", "", map[string]int{
-			"none": 401, "admin": 404, "rep": 403, "coach": 403, "partner": 403, "other": 403}},
+			"none": 401, "admin": 404, "rep": 403, "coach": 403, "partner": 403, "other": 403,
+			"repA": 404, "repB": 404, "coachA": 404, "coachB": 404, "adminUser": 404}},
 		{"POST", "/api/sessions/no-such-session/comments", comment, map[string]int{
-			"none": 401, "admin": 404, "rep": 403, "coach": 403, "partner": 403, "other": 403}},
+			"none": 401, "admin": 404, "rep": 403, "coach": 403, "partner": 403, "other": 403,
+			"repA": 404, "repB": 404, "coachA": 404, "coachB": 404, "adminUser": 404}},
 	}
 	for _, tt := range tests {
 		for _, who := range viewers {
@@ -229,19 +242,26 @@ func TestReplayAuthMatrix(t *testing.T) {
 	wantError(t, r.do(t, "GET", "/api/sessions/"+r.id+"/replay", "", "Bearer not-a-token-of-anyone"), 401, CodeUnauthorized)
 
 	// Media: the only credential is the link's token; each viewer's own link plays.
+	plain := "/recordings/" + r.id + "/" + fileRep
 	media := map[string]string{
-		"none":    "/recordings/" + r.id + "/" + fileRep,
-		"admin":   r.mediaURL(t, "admin", fileRep),
-		"rep":     repMedia,
-		"coach":   r.mediaURL(t, "coach", fileRep),
-		"partner": "/recordings/" + r.id + "/" + fileRep, // with the partner's invite as a bearer
-		"other":   otherMedia,
+		"none":      plain,
+		"admin":     r.mediaURL(t, "admin", fileRep),
+		"rep":       repMedia,
+		"coach":     r.mediaURL(t, "coach", fileRep),
+		"partner":   plain, // with the partner's invite as a bearer
+		"other":     otherMedia,
+		"repA":      r.mediaURL(t, "repA", fileRep),
+		"repB":      plain, // rep B sees no replay of rep A's session, so has no link: a cookie or key is no media token
+		"coachA":    r.mediaURL(t, "coachA", fileRep),
+		"coachB":    plain,
+		"adminUser": r.mediaURL(t, "adminUser", fileRep),
 	}
-	want := map[string]int{"none": 403, "admin": 200, "rep": 200, "coach": 200, "partner": 403, "other": 403}
+	want := map[string]int{"none": 403, "admin": 200, "rep": 200, "coach": 200, "partner": 403, "other": 403,
+		"repA": 200, "repB": 403, "coachA": 200, "coachB": 403, "adminUser": 200}
 	for _, who := range viewers {
 		auth := "-"
-		if who == "partner" {
-			auth = r.auth("partner")
+		if who == "partner" || who == "repB" || who == "coachB" {
+			auth = r.auth(who)
 		}
 		rec := r.do(t, "GET", media[who], "", auth)
 		if rec.Code != want[who] {

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +43,12 @@ func defaultName(role string) string {
 
 // createSession answers POST /api/sessions: it stores the session with one invite per role
 // and returns the invite URLs. Each invite's token is shown here once; only its hash is kept.
-func (a *api) createSession(w http.ResponseWriter, r *http.Request) error {
+// Admins create sessions for anyone or no one, coaches for the reps they coach (or for no one:
+// then the session is theirs alone); reps do not.
+func (a *api) createSession(w http.ResponseWriter, r *http.Request, c Caller) error {
+	if !c.admin() && !c.coach() {
+		return forbidden("only coaches and admins create sessions")
+	}
 	var req CreateSessionRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
@@ -61,6 +68,16 @@ func (a *api) createSession(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("coaches must be 1 to %d", MaxCoachInvites)
 	}
 	coaches := max(req.Coaches, 1)
+	repID := strings.TrimSpace(req.RepID)
+	if repID != "" {
+		rep, err := a.repFor(r.Context(), c, repID)
+		if err != nil {
+			return err
+		}
+		if names[store.RoleRep] == "" {
+			names[store.RoleRep] = rep.Name
+		}
+	}
 	for _, role := range inviteRoles() {
 		if utf8.RuneCountInString(names[role]) > maxNameRunes {
 			return badRequest("%sName is longer than %d characters", role, maxNameRunes)
@@ -86,6 +103,8 @@ func (a *api) createSession(w http.ResponseWriter, r *http.Request) error {
 		State:       store.SessionCreated,
 		Recorded:    record,
 		CreatedAt:   now,
+		RepID:       repID,
+		CreatedBy:   c.UserID,
 	}
 	base := a.baseURL(r)
 	var (
@@ -121,7 +140,7 @@ func (a *api) createSession(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.CreateSession(r.Context(), sess, invites); err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
-	a.log.Info("session created", "session", id, "recorded", record)
+	a.log.Info("session created", "session", id, "recorded", record, "rep", repID, "by", c.UserID)
 	writeJSON(w, http.StatusCreated, CreateSessionResponse{
 		Session:   sessionFrom(sess),
 		Invites:   invitesFrom(links),
@@ -130,8 +149,32 @@ func (a *api) createSession(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// listSessions answers GET /api/sessions?limit=N, newest first as the store orders them.
-func (a *api) listSessions(w http.ResponseWriter, r *http.Request) error {
+// repFor returns the rep with id if c may create a session for them: any rep for an admin, the
+// reps a coach coaches. Anyone else, or no such rep, is 404: ids are not probed.
+func (a *api) repFor(ctx context.Context, c Caller, id string) (store.User, error) {
+	missing := jsonhttp.Errorf(jsonhttp.ErrNotFound, "no rep with id %q among yours", id)
+	if !c.admin() {
+		reps, err := a.auth.RepsOf(ctx, c.UserID)
+		if err != nil {
+			return store.User{}, err
+		}
+		if !slices.Contains(reps, id) {
+			return store.User{}, missing
+		}
+	}
+	u, err := a.store.User(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Role != store.RoleRep) {
+		return store.User{}, missing
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("rep %s: %w", id, err)
+	}
+	return u, nil
+}
+
+// listSessions answers GET /api/sessions?limit=N: the sessions the caller sees, newest first
+// as the store orders them.
+func (a *api) listSessions(w http.ResponseWriter, r *http.Request, c Caller) error {
 	limit := defaultListLimit
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -140,7 +183,11 @@ func (a *api) listSessions(w http.ResponseWriter, r *http.Request) error {
 		}
 		limit = n
 	}
-	list, err := a.store.ListSessions(r.Context(), limit)
+	filter, err := a.listFilter(r.Context(), c)
+	if err != nil {
+		return err
+	}
+	list, err := a.store.ListSessionsFor(r.Context(), filter, limit)
 	if err != nil {
 		return fmt.Errorf("list sessions: %w", err)
 	}
@@ -148,11 +195,12 @@ func (a *api) listSessions(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// getSession answers GET /api/sessions/{id} with the session and what was recorded of it.
-func (a *api) getSession(w http.ResponseWriter, r *http.Request) error {
+// getSession answers GET /api/sessions/{id} with the session and what was recorded of it;
+// the session's rep gets it without a trace of a coach (forRep).
+func (a *api) getSession(w http.ResponseWriter, r *http.Request, c Caller) error {
 	ctx := r.Context()
 	id := r.PathValue("id")
-	sess, err := a.session(r, id)
+	sess, err := a.visibleSession(ctx, c, id)
 	if err != nil {
 		return err
 	}
@@ -176,28 +224,66 @@ func (a *api) getSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("session %s markers: %w", id, err)
 	}
-	writeJSON(w, http.StatusOK, SessionDetail{
+	d := SessionDetail{
 		Session:      sessionFrom(sess),
 		Invites:      convert(invites, inviteFrom),
 		Participants: convert(participants, participantFrom),
 		Tracks:       convert(tracks, trackFrom),
 		ModeChanges:  convert(modes, modeChangeFrom),
 		Markers:      convert(markers, markerFrom),
-	})
+	}
+	if viewerOf(c, sess).role == store.RoleRep {
+		d = forRep(d)
+	}
+	writeJSON(w, http.StatusOK, d)
 	return nil
 }
 
+// forRep is a session's detail as its rep may see it: a silent coach leaves no trace
+// (docs/no-trace.md). The coaches' invites, joins, tracks and mode changes are left out, and
+// the markers do not say who set them; what a rep may see of a coach (a whisper to them, a
+// coach who joined openly) is in the replay's rep view.
+func forRep(d SessionDetail) SessionDetail {
+	guest := func(role string) bool { return role == store.RoleRep || role == store.RolePartner }
+	out := SessionDetail{Session: d.Session, Invites: []Invite{}, Participants: []Participant{},
+		Tracks: []Track{}, ModeChanges: []ModeChange{}, Markers: []Marker{}}
+	for _, i := range d.Invites {
+		if guest(i.Role) {
+			out.Invites = append(out.Invites, i)
+		}
+	}
+	for _, p := range d.Participants {
+		if guest(p.Role) {
+			out.Participants = append(out.Participants, p)
+		}
+	}
+	for _, t := range d.Tracks {
+		if guest(t.Role) {
+			out.Tracks = append(out.Tracks, t)
+		}
+	}
+	for _, k := range d.Markers {
+		k.ParticipantID = ""
+		out.Markers = append(out.Markers, k)
+	}
+	return out
+}
+
 // endSession answers POST /api/sessions/{id}/end: everyone in the call is disconnected, then
-// the session is marked ended. Ending a session that is already over is a conflict.
-func (a *api) endSession(w http.ResponseWriter, r *http.Request) error {
+// the session is marked ended. Ending a session that is already over is a conflict. The
+// session's coaches and admins end it; its rep does not.
+func (a *api) endSession(w http.ResponseWriter, r *http.Request, c Caller) error {
 	ctx := r.Context()
 	id := r.PathValue("id")
-	sess, err := a.session(r, id)
+	sess, err := a.visibleSession(ctx, c, id)
 	if err != nil {
 		return err
 	}
+	if viewerOf(c, sess).role == store.RoleRep {
+		return forbidden("only a coach or an admin ends a session")
+	}
 	if over(sess) {
-		return &requestError{kind: errConflict, msg: fmt.Sprintf("session is already %s", sess.State)}
+		return jsonhttp.Errorf(jsonhttp.ErrConflict, "session is already %s", sess.State)
 	}
 	if a.live != nil {
 		if err := a.live.EndSession(ctx, id); err != nil {
@@ -209,23 +295,24 @@ func (a *api) endSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil && !errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("end session %s: %w", id, err)
 	}
-	ended, rerr := a.session(r, id)
+	ended, rerr := a.session(ctx, id)
 	if rerr != nil {
 		return rerr
 	}
 	if err != nil && !over(ended) {
 		return fmt.Errorf("end session %s: %w", id, err)
 	}
-	a.log.Info("session ended by admin", "session", id)
+	a.log.Info("session ended through the API", "session", id, "by", c.UserID, "role", c.Role)
 	writeJSON(w, http.StatusOK, sessionFrom(ended))
 	return nil
 }
 
-// session loads one session; a missing one is a 404 whose message names it.
-func (a *api) session(r *http.Request, id string) (store.Session, error) {
-	sess, err := a.store.Session(r.Context(), id)
+// session loads one session; a missing one is errNoSession. Callers that act for a user go
+// through visibleSession.
+func (a *api) session(ctx context.Context, id string) (store.Session, error) {
+	sess, err := a.store.Session(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Session{}, &requestError{kind: errNotFound, msg: "no session with this id"}
+		return store.Session{}, errNoSession
 	}
 	if err != nil {
 		return store.Session{}, fmt.Errorf("session %s: %w", id, err)
@@ -261,15 +348,7 @@ func newID() (string, error) {
 
 // decodeJSON reads r's body, at most maxBodyBytes of it, as exactly one JSON object into dst.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
-	err := jsonhttp.Decode(w, r, dst, maxBodyBytes)
-	if je, ok := errors.AsType[*jsonhttp.Error](err); ok {
-		kind := errBadRequest
-		if je.TooLarge {
-			kind = errTooLarge
-		}
-		return &requestError{kind: kind, msg: je.Msg}
-	}
-	return err
+	return jsonhttp.Decode(w, r, dst, maxBodyBytes)
 }
 
 // invitesFrom shapes the invite links of a new session for the response.

@@ -20,6 +20,9 @@ type CreateSessionRequest struct {
 	// Coaches is how many coach invites to issue, one per coach (default 1, at most
 	// MaxCoachInvites).
 	Coaches int `json:"coaches,omitempty"`
+	// RepID is the user the session is for: they, their coaches and admins see it (a coach
+	// may only name a rep they coach). RepName defaults to the rep's name.
+	RepID string `json:"repId,omitempty"`
 }
 
 // MaxCoachInvites bounds CreateSessionRequest.Coaches.
@@ -48,6 +51,7 @@ type Session struct {
 	Title       string     `json:"title"`
 	RepName     string     `json:"repName"`
 	PartnerName string     `json:"partnerName"`
+	RepID       string     `json:"repId"` // the rep user the session is for; "" for none
 	State       string     `json:"state"`
 	Recorded    bool       `json:"recorded"`
 	CreatedAt   time.Time  `json:"createdAt"`
@@ -125,16 +129,6 @@ type Marker struct {
 	OffsetMs      int64     `json:"offsetMs"`
 }
 
-// ErrorBody is the "error" member of every error response.
-type ErrorBody struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-type errorResponse struct {
-	Error ErrorBody `json:"error"`
-}
-
 type healthResponse struct {
 	Status string     `json:"status"`
 	Error  *ErrorBody `json:"error,omitempty"`
@@ -146,6 +140,7 @@ func sessionFrom(s store.Session) Session {
 		Title:       s.Title,
 		RepName:     s.RepName,
 		PartnerName: s.PartnerName,
+		RepID:       s.RepID,
 		State:       s.State,
 		Recorded:    s.Recorded,
 		CreatedAt:   s.CreatedAt,

@@ -1,12 +1,13 @@
 // Package jsonhttp holds what Ringside's JSON APIs share at the HTTP edge: strict decoding of a
-// request body into one JSON object with client-facing messages, writing a JSON response, and
-// recording the status a handler chose. It knows nothing of the APIs' routes or error codes.
+// request body into one JSON object with client-facing messages, writing a JSON response,
+// recording the status a handler chose, and the one table of error kinds, their statuses and
+// stable codes (errors.go) that both APIs answer with. It knows nothing of the APIs' routes or
+// of the domain packages: an API tells it which of their errors are which kind (Alias).
 package jsonhttp
 
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -14,18 +15,11 @@ import (
 	"time"
 )
 
-// Error is a request body that could not be decoded. Msg is safe to show to the client.
-type Error struct {
-	TooLarge bool // the body was over the limit
-	Msg      string
-}
-
-func (e *Error) Error() string { return e.Msg }
-
-func bad(format string, args ...any) error { return &Error{Msg: fmt.Sprintf(format, args...)} }
+func bad(format string, args ...any) error { return Errorf(ErrBadRequest, format, args...) }
 
 // Decode reads r's body, at most maxBytes of it, as exactly one JSON object into dst. Unknown
-// fields, wrong types, trailing data and an oversized body are *Error.
+// fields, wrong types and trailing data are an *Error of kind ErrBadRequest, an oversized body
+// one of ErrTooLarge.
 func Decode(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBytes)
 	dec := json.NewDecoder(r.Body)
@@ -48,7 +42,7 @@ func Decode(w http.ResponseWriter, r *http.Request, dst any, maxBytes int64) err
 // decodeError turns a JSON decoding failure into a client-facing error.
 func decodeError(err error, maxBytes int64) error {
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return &Error{TooLarge: true, Msg: fmt.Sprintf("request body exceeds %d bytes", maxBytes)}
+		return Errorf(ErrTooLarge, "request body exceeds %d bytes", maxBytes)
 	}
 	if errors.Is(err, io.EOF) {
 		return bad("request body is empty; a JSON object is required")

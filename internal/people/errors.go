@@ -31,6 +31,9 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 func (e *Error) Unwrap() error { return e.Kind }
 
+// PublicMessage is Message: the HTTP edges show it instead of their kind's default text.
+func (e *Error) PublicMessage() string { return e.Message }
+
 // Errorf returns an *Error of kind with a formatted, client-safe message.
 func Errorf(kind error, format string, args ...any) error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}

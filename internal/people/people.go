@@ -164,9 +164,9 @@ func (s *Service) Scope(ctx context.Context, p Principal) (Scope, error) {
 	case p.IsAdmin():
 		return Scope{all: true}, nil
 	case p.IsCoach():
-		ids, err := s.store.CoachedUserIDs(ctx, p.UserID)
+		ids, err := s.RepsOf(ctx, p.UserID)
 		if err != nil {
-			return Scope{}, fmt.Errorf("people: scope: %w", err)
+			return Scope{}, err
 		}
 		ids = append(ids, p.UserID)
 		slices.Sort(ids)
@@ -174,6 +174,16 @@ func (s *Service) Scope(ctx context.Context, p Principal) (Scope, error) {
 	default:
 		return Scope{ids: []string{p.UserID}}, nil
 	}
+}
+
+// RepsOf returns the ids of the reps the coach coachID coaches: those who share a team with
+// them, sorted.
+func (s *Service) RepsOf(ctx context.Context, coachID string) ([]string, error) {
+	ids, err := s.store.CoachedUserIDs(ctx, coachID)
+	if err != nil {
+		return nil, fmt.Errorf("people: reps of %s: %w", coachID, err)
+	}
+	return ids, nil
 }
 
 // CanSee reports whether p may see the user with id.

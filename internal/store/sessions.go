@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
 )
 
 // Session states. A session moves forward only: created → live → ended or interrupted, or
@@ -38,14 +40,20 @@ type Session struct {
 	CreatedAt   time.Time  `db:"-"`
 	StartedAt   *time.Time `db:"-"` // set when the session goes live
 	EndedAt     *time.Time `db:"-"`
+	// RepID is the user (a rep) the session is for; "" for none (an ad hoc call).
+	RepID string `db:"-"`
+	// CreatedBy is the user who created it; "" for the admin token (which has no user).
+	CreatedBy string `db:"-"`
 }
 
 // sessionRow is a sessions row as stored: Session with its times as Unix milliseconds.
 type sessionRow struct {
 	Session
-	CreatedMs int64         `db:"created_at"`
-	StartedMs sql.NullInt64 `db:"started_at"`
-	EndedMs   sql.NullInt64 `db:"ended_at"`
+	CreatedMs   int64          `db:"created_at"`
+	StartedMs   sql.NullInt64  `db:"started_at"`
+	EndedMs     sql.NullInt64  `db:"ended_at"`
+	RepIDNull   sql.NullString `db:"rep_id"`
+	CreatedNull sql.NullString `db:"created_by"`
 }
 
 func (r sessionRow) session() Session {
@@ -53,10 +61,12 @@ func (r sessionRow) session() Session {
 	s.CreatedAt = fromMs(r.CreatedMs)
 	s.StartedAt = fromNullMs(r.StartedMs)
 	s.EndedAt = fromNullMs(r.EndedMs)
+	s.RepID = r.RepIDNull.String
+	s.CreatedBy = r.CreatedNull.String
 	return s
 }
 
-const sessionCols = `id, title, rep_name, partner_name, state, recorded, created_at, started_at, ended_at`
+const sessionCols = `id, title, rep_name, partner_name, state, recorded, created_at, started_at, ended_at, rep_id, created_by`
 
 // Invite admits one person, in one role, to one session. Only the hash of its token is kept.
 type Invite struct {
@@ -143,9 +153,10 @@ func (s *Store) CreateSession(ctx context.Context, sess Session, invites []Invit
 	defer tx.Rollback() // a no-op after Commit
 
 	_, err = tx.ExecContext(ctx, tx.Rebind(
-		`INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		`INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		sess.ID, sess.Title, sess.RepName, sess.PartnerName, sess.State, sess.Recorded,
-		toMs(sess.CreatedAt), toNullMs(sess.StartedAt), toNullMs(sess.EndedAt))
+		toMs(sess.CreatedAt), toNullMs(sess.StartedAt), toNullMs(sess.EndedAt),
+		nullID(sess.RepID), nullID(sess.CreatedBy))
 	if err != nil {
 		return fmt.Errorf("store: create session %q: %w", sess.ID, mapErr(err))
 	}
@@ -196,6 +207,46 @@ func (s *Store) ListSessions(ctx context.Context, limit int) ([]Session, error) 
 	if limit > 0 {
 		query += ` LIMIT ?`
 		args = append(args, limit)
+	}
+	return s.selectSessions(ctx, query, args...)
+}
+
+// SessionFilter selects sessions by whom they belong to: every one (All), or those for one of
+// RepIDs or created by CreatedBy. The zero filter selects none.
+type SessionFilter struct {
+	All       bool
+	RepIDs    []string
+	CreatedBy string
+}
+
+// ListSessionsFor returns up to limit sessions of f, newest first; limit <= 0 means all.
+func (s *Store) ListSessionsFor(ctx context.Context, f SessionFilter, limit int) ([]Session, error) {
+	if f.All {
+		return s.ListSessions(ctx, limit)
+	}
+	var (
+		where []string
+		args  []any
+	)
+	if len(f.RepIDs) > 0 {
+		where = append(where, `rep_id IN (?)`)
+		args = append(args, f.RepIDs)
+	}
+	if f.CreatedBy != "" {
+		where = append(where, `created_by = ?`)
+		args = append(args, f.CreatedBy)
+	}
+	if len(where) == 0 {
+		return []Session{}, nil
+	}
+	query := `SELECT ` + sessionCols + ` FROM sessions WHERE ` + strings.Join(where, ` OR `) + ` ORDER BY created_at DESC, id DESC`
+	if limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	query, args, err := sqlx.In(query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list sessions: %w", err)
 	}
 	return s.selectSessions(ctx, query, args...)
 }

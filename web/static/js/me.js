@@ -1,11 +1,13 @@
 // A rep's "My practice" page (/me): open assignments soonest due first with overdue ones
-// flagged, what they handed in with its scores and the coach's notes on the scorecard, and
-// their progress per criterion. Everything comes from the coaching API (docs/coaching.md) with
-// the session cookie; a rep sees only their own.
+// flagged, what they handed in with its scores and the coach's notes on the scorecard, their
+// recorded sessions, each linked to its replay, and their progress per criterion. Everything
+// comes from the coaching and session APIs (docs/coaching.md, docs/api.md) with the session
+// cookie; a rep sees only their own.
 
 import { $, el } from './ui.js';
 import { api, APIError, whoAmI, signOut, when, day, duration, overall, normalised, MODE_NAMES } from './account.js';
 import { renderProgress } from './progress.js';
+import { mountTalkTrend } from './analytics.js';
 
 function show(view) {
   for (const id of ['loading', 'problem', 'page']) $(id).hidden = id !== view;
@@ -35,14 +37,32 @@ function openItem(a) {
       el('a', { class: 'button primary', href: `/solo?assignment=${encodeURIComponent(a.id)}`, 'aria-label': `Record a pitch: ${a.scenarioTitle}`, text: 'Record pitch' })) : '');
 }
 
-function pastItem(a, score, card) {
+const replayOf = (id) => `/sessions/${encodeURIComponent(id)}/replay`;
+
+// watchable reports whether a session has something to replay: it was recorded and it began.
+const watchable = (s) => s.recorded && !!s.startedAt;
+
+function sessionItem(s) {
+  const status = !s.recorded ? 'Not recorded' : !s.startedAt ? 'Not started yet' : s.state === 'live' ? 'Recording now' : '';
+  return el('li', { class: 'item', 'data-session-id': s.id, 'data-state': s.state },
+    el('div', { class: 'item-main' },
+      el('h3', { class: 'item-title', text: s.title }),
+      el('p', { class: 'item-meta' }, status ? el('span', { class: 'tag', text: status }) : ''),
+      el('p', { class: 'item-due', text: s.startedAt ? `Practised ${when(s.startedAt)}` : `Set up ${when(s.createdAt)}` })),
+    watchable(s) ? el('div', { class: 'item-actions' },
+      el('a', { class: 'button primary', href: replayOf(s.id), 'aria-label': `Watch the replay: ${s.title}`, text: 'Watch replay' })) : '');
+}
+
+function pastItem(a, score, card, session) {
   const li = el('li', { class: 'item', 'data-assignment-id': a.id, 'data-state': a.state },
     el('div', { class: 'item-main' },
       el('h3', { class: 'item-title', text: a.scenarioTitle }),
       el('p', { class: 'item-meta' },
         el('span', { class: 'tag', text: MODE_NAMES[a.mode] || a.mode }),
         el('span', { class: `tag ${a.state === 'reviewed' ? 'ok-tag' : ''}`, text: a.state === 'reviewed' ? 'Reviewed' : 'Waiting for feedback' })),
-      el('p', { class: 'item-due', text: `Handed in ${when(a.submittedAt)}${a.reviewedAt ? ` · feedback ${when(a.reviewedAt)}` : ''}` })));
+      el('p', { class: 'item-due', text: `Handed in ${when(a.submittedAt)}${a.reviewedAt ? ` · feedback ${when(a.reviewedAt)}` : ''}` })),
+    session && watchable(session) ? el('div', { class: 'item-actions' },
+      el('a', { class: 'button', href: replayOf(session.id), 'aria-label': `Watch the replay: ${a.scenarioTitle}`, text: 'Watch replay' })) : '');
   if (score && card) {
     const total = overall(card.criteria, score.ratings);
     const rows = card.criteria.map((c) => {
@@ -74,10 +94,14 @@ async function load() {
   $('me-name').textContent = `${me.user.name} · ${me.user.email}`;
   $('me-team').hidden = me.role === 'rep';
 
-  const [mine, scenarios] = await Promise.all([
+  const [mine, scenarios, visible] = await Promise.all([
     api('GET', `/api/assignments?rep=${encodeURIComponent(me.user.id)}`),
     api('GET', '/api/scenarios'),
+    api('GET', '/api/sessions'),
   ]);
+  // The sessions the user is the rep of (a coach or an admin here sees only their own too).
+  const sessions = visible.sessions.filter((s) => s.repId === me.user.id);
+  const sessionById = new Map(sessions.map((s) => [s.id, s]));
   // A rep sees their own assignments; a coach on this page sees only those assigned to themself.
   const assignments = mine.assignments;
   const open = assignments.filter((a) => a.state === 'assigned' || a.state === 'overdue');
@@ -111,15 +135,18 @@ async function load() {
   $('open-empty').hidden = open.length > 0;
   $('past-list').replaceChildren(...past.map((a) => {
     const s = scoreOf(a);
-    return pastItem(a, s, s ? cards.get(s.scorecardId) : null);
+    return pastItem(a, s, s ? cards.get(s.scorecardId) : null, sessionById.get(a.sessionId));
   }));
   $('past-empty').hidden = past.length > 0;
+  $('sessions-list').replaceChildren(...sessions.map(sessionItem));
+  $('sessions-empty').hidden = sessions.length > 0;
 
   const charts = [...cards.values()].map((card) => renderProgress(card, scores.filter((s) => s.scorecardId === card.id), rollups.get(card.id), day))
     .filter(Boolean);
   $('progress').replaceChildren(...charts);
   $('progress-empty').hidden = charts.length > 0;
   show('page');
+  mountTalkTrend($('talk-trend'), $('talk-trend-empty'), me.user.id, api, day);
 }
 
 $('sign-out').addEventListener('click', () => signOut());

@@ -1,5 +1,6 @@
-// The replay page: /sessions/{id}/replay for the admin (with the dashboard's stored token) and
-// /replay/{inviteToken} for the session's rep or coach. It loads the replay from the API
+// The replay page: /sessions/{id}/replay for a signed-in rep, coach or admin (the session
+// cookie) or for the admin with the dashboard's stored token, and /replay/{inviteToken} for
+// the session's rep or coach invite (a guest's link). It loads the replay from the API
 // (docs/api.md, "Replay"), plays every recorded span in sync from one master clock
 // (replay-sync.js), draws the timeline (replay-timeline.js) and lists, adds and jumps to
 // timestamped comments. What a rep may see is decided by the server; this page shows what it
@@ -9,6 +10,7 @@ import { $, el, clock } from './ui.js';
 import { MasterClock, Slave, Sync } from './replay-sync.js';
 import { renderTimeline } from './replay-timeline.js';
 import { mountScorecard } from './scoring.js';
+import { mountTalk } from './analytics.js';
 
 const TOKEN_KEY = 'ringside.adminToken'; // shared with the dashboard
 const SKIP_MS = 10000;
@@ -23,7 +25,9 @@ class HTTPError extends Error {
   }
 }
 
-// Where the page was opened from decides how it authenticates.
+// Where the page was opened from decides how it authenticates: an invite address with its
+// token; a session address with the browser's sign-in (the cookie, sent by itself), or, when
+// there is none, with the dashboard's stored admin token (r.bearer, set by fetchReplay).
 function route() {
   const path = location.pathname;
   let m = path.match(/^\/replay\/([A-Za-z0-9_-]+)\/?$/);
@@ -31,7 +35,7 @@ function route() {
   m = path.match(/^\/sessions\/([^/]+)\/replay\/?$/);
   if (m) {
     const id = decodeURIComponent(m[1]);
-    return { kind: 'admin', id, replayPath: `/api/sessions/${encodeURIComponent(id)}/replay` };
+    return { kind: 'session', id, bearer: '', replayPath: `/api/sessions/${encodeURIComponent(id)}/replay` };
   }
   return null;
 }
@@ -41,15 +45,18 @@ function storedAdminToken() {
 }
 
 function bearer(r) {
-  return r.kind === 'invite' ? r.token : storedAdminToken();
+  return r.kind === 'invite' ? r.token : r.bearer;
 }
 
 async function api(r, method, path, body) {
+  const headers = body ? { 'Content-Type': 'application/json' } : {};
+  if (bearer(r)) headers.Authorization = `Bearer ${bearer(r)}`;
   const res = await fetch(path, {
     method,
-    headers: { Authorization: `Bearer ${bearer(r)}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    headers,
     body: body ? JSON.stringify(body) : undefined,
     cache: 'no-store',
+    credentials: 'same-origin',
   });
   const data = await res.json().catch(() => ({}));
   if (!res.ok) {
@@ -71,13 +78,28 @@ function problem(title, text) {
   $('problem-title').focus();
 }
 
+// fetchReplay loads the replay. A session address tries the sign-in first (the cookie) and,
+// when that is refused, the dashboard's stored admin token.
+async function fetchReplay(r) {
+  if (r.kind === 'invite') return api(r, 'GET', r.replayPath);
+  r.bearer = '';
+  try {
+    return await api(r, 'GET', r.replayPath);
+  } catch (err) {
+    const token = storedAdminToken();
+    if (!(err instanceof HTTPError) || err.status !== 401 || !token) throw err;
+    r.bearer = token;
+    return api(r, 'GET', r.replayPath);
+  }
+}
+
 function explain(r, err) {
   if (err instanceof HTTPError) {
-    if (err.status === 401 && r.kind === 'admin') return signIn(r, 'The admin token was not accepted.');
+    if (err.status === 401 && r.kind === 'session') return signIn(r, r.bearer ? 'The admin token was not accepted.' : '');
     if (err.status === 401) return problem('This replay link is not valid', 'Ask your coach or the organiser for a new link.');
     if (err.status === 403) return problem('This link does not open the recording', err.message === 'guests do not see recordings or comments' ?
       'Recordings are shown to the rep and the coach of a session only.' : err.message);
-    if (err.status === 404) return problem('No such session', 'The session may have been deleted.');
+    if (err.status === 404) return problem('No such session', 'It may have been deleted, or it is not one of yours.');
   }
   return problem('The replay could not be loaded', `${err.message}. Check your connection and reload the page.`);
 }
@@ -207,11 +229,10 @@ function meta(replay, durationMs) {
 let current = null; // the player of the page, once loaded
 
 async function load(r) {
-  if (r.kind === 'admin' && !storedAdminToken()) return signIn(r);
   show('loading');
   let replay;
   try {
-    replay = await api(r, 'GET', r.replayPath);
+    replay = await fetchReplay(r);
   } catch (err) {
     return explain(r, err);
   }
@@ -232,6 +253,7 @@ function player(r, replay) {
   const masterClock = new MasterClock(durationMs);
   const { slaves, tiles } = buildMedia(replay, durationMs);
   let timeline = null;
+  let talk = null; // the Talk card (analytics.js)
   let scrubbing = false;
   let commentPinned = false; // the comment's time was taken; the form stops following the clock
   let commentMs = 0;
@@ -246,6 +268,7 @@ function player(r, replay) {
     if (!scrubbing) seekSlider.value = String(Math.round(ms));
     seekSlider.setAttribute('aria-valuetext', `${clock(ms)} of ${clock(durationMs)}`);
     timeline?.at(ms);
+    talk?.at(ms);
     for (const tile of tiles.values()) {
       tile.dataset.video = tile.querySelector('video[data-active="true"]') ? 'on' : 'off';
     }
@@ -337,6 +360,7 @@ function player(r, replay) {
     renderNotes(replay, seek);
   };
   drawFeedback();
+  talk = mountTalk($('talk'), { sessionId: replay.session.id, bearer: bearer(r), durationMs, seek });
 
   const pin = () => {
     commentMs = Math.round(masterClock.now());
@@ -368,7 +392,7 @@ function player(r, replay) {
   });
 
   // A coach opening a handed-in assignment from the team page scores it here.
-  mountScorecard(new URLSearchParams(location.search).get('assignment'), replay.session.id, r.kind === 'admin');
+  mountScorecard(new URLSearchParams(location.search).get('assignment'), replay.session.id, r.kind === 'session' && r.bearer !== '');
 
   sync.start();
   // The page's hooks for tests and diagnostics.

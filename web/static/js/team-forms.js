@@ -220,6 +220,10 @@ export class TeamForms {
         `this link once, until ${when(out.expiresAt)}. Anyone who has it can sign in as them: send it only to them.`;
       $('invite-link').value = out.signInUrl;
       $('invite-link').setAttribute('aria-label', `${out.user.name}'s sign-in link`);
+      // Scanned off this screen, the link opens on the person's own phone.
+      $('invite-qr').src = `/qr?data=${encodeURIComponent(out.signInUrl)}`;
+      $('invite-qr').alt = `QR code of ${out.user.name}'s sign-in link, to scan with their phone`;
+      $('invite-qr').hidden = false;
       $('invite-status').textContent = '';
       $('invite-result-title').focus();
       await this.load();
@@ -232,6 +236,8 @@ export class TeamForms {
   inviteAgain() {
     $('invite-form').reset();
     $('invite-link').value = '';
+    $('invite-qr').hidden = true;
+    $('invite-qr').removeAttribute('src');
     $('invite-result').hidden = true;
     $('invite-form').hidden = false;
     $('invite-email').focus();
