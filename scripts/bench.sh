@@ -177,10 +177,13 @@ fi
 step "largest level held: $held rooms"
 step "Go benchmarks of the floor, again"
 go test -run '^$' -bench '^BenchmarkFloor' -benchmem -benchtime 1s -count 3 ./sfu/ | tee -a "$work/gobench.txt"
-step "what features cost (recording)"
+step "what features cost (recording, talk analytics)"
 note "go test -run '^\$' -bench '^BenchmarkRecordingCost\$' -benchtime 3x ./internal/e2e/"
 go test -run '^$' -bench '^BenchmarkRecordingCost$' -benchtime 3x -timeout 20m ./internal/e2e/ |
 	tee "$work/features.txt"
+note "go test -run '^\$' -bench '^BenchmarkAnalyticsShare\$' -count 3 ./internal/analytics/"
+go test -run '^$' -bench '^BenchmarkAnalyticsShare$' -count 3 ./internal/analytics/ |
+	tee -a "$work/features.txt"
 if [[ -s $work/cpu.pprof ]]; then
 	note "go tool pprof -top -cum -nodecount=400 ringside cpu.pprof   # /debug/pprof/profile?seconds=10 at 20 rooms"
 	go tool pprof -top -cum -nodecount=400 "$work/ringside" "$work/cpu.pprof" >"$work/profile.txt" 2>/dev/null || true
