@@ -70,13 +70,33 @@ func invite(t *testing.T, srv *apptest.Server, name, role, team string) invited 
 }
 
 // linkToken is the token of a sign-in link (…/api/auth/link/<token>).
-func linkToken(t *testing.T, link string) string {
+func linkToken(t *testing.T, link string) string { return tokenAfter(t, link, "/api/auth/link/") }
+
+// tokenAt is the token of a join link (…/join/<token>).
+func tokenAt(t *testing.T, link string) string { return tokenAfter(t, link, "/join/") }
+
+// tokenAfter is the token that follows prefix in link.
+func tokenAfter(t *testing.T, link, prefix string) string {
 	t.Helper()
-	_, token, ok := strings.Cut(link, "/api/auth/link/")
+	_, token, ok := strings.Cut(link, prefix)
 	if !ok || token == "" {
-		t.Fatalf("sign-in link %q has no /api/auth/link/<token>", link)
+		t.Fatalf("link %q has no %s<token>", link, prefix)
 	}
 	return token
+}
+
+// assignScenario assigns scenario to the rep through the API, due in due, and returns the
+// assignment's id.
+func assignScenario(t *testing.T, srv *apptest.Server, scenario, rep, mode string, due time.Duration) string {
+	t.Helper()
+	var out struct {
+		Assignments []struct {
+			ID string `json:"id"`
+		} `json:"assignments"`
+	}
+	call(t, srv, srv.AdminToken, "POST", "/api/assignments", map[string]any{"scenarioId": scenario, "repIds": []string{rep},
+		"dueAt": time.Now().Add(due).UTC().Format(time.RFC3339Nano), "mode": mode}, http.StatusCreated, &out)
+	return out.Assignments[0].ID
 }
 
 // center scrolls the element sel to the middle of the viewport.
@@ -304,14 +324,7 @@ func TestSoloPitch(t *testing.T) {
 	call(t, srv, srv.AdminToken, "POST", "/api/scenarios", map[string]any{"title": "Two-minute pitch", "persona": "A busy VP of sales",
 		"objections": []string{"We already have a tool", "No budget this quarter"}, "goodLooksLike": "One clear outcome, then a meeting.",
 		"scorecardId": card.ID}, http.StatusCreated, &scenario)
-	var out struct {
-		Assignments []struct {
-			ID string `json:"id"`
-		} `json:"assignments"`
-	}
-	call(t, srv, srv.AdminToken, "POST", "/api/assignments", map[string]any{"scenarioId": scenario.ID, "repIds": []string{rep.User.ID},
-		"dueAt": time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339Nano), "mode": "solo"}, http.StatusCreated, &out)
-	id := out.Assignments[0].ID
+	id := assignScenario(t, srv, scenario.ID, rep.User.ID, "solo", 24*time.Hour)
 
 	b := startBrowser(t, "rep", launch{phone: true, fakeUI: true})
 	b.open(base + "/signin#" + linkToken(t, rep.SignInURL))

@@ -83,6 +83,23 @@ func TestDashboard(t *testing.T) {
 		t.Errorf("sessions after End: %+v", sessions)
 	}
 
+	// A session for a rep: chosen among the users, sent as repId, so that it is theirs.
+	ana := invite(t, srv, "Ana", "rep", "Team North")
+	b.open(srv.URL + "/")
+	b.waitUntil("the reps are offered", `!!document.querySelector('#rep-id option[value="`+ana.User.ID+`"]')`)
+	b.do(chromedp.SendKeys(chromedp.ID("title"), "Ana's discovery call"))
+	choose(b, "#rep-id", ana.User.ID)
+	b.click("#create-form button[type=submit]")
+	b.waitUntil("the invite links show", `probe.text('#invites-heading').includes("Ana's discovery call") &&
+		probe.text('.invite[data-role="rep"] .who') === 'Ana'`)
+	sessions, err = srv.API.ListSessions(t.Context(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sessions) != 2 || sessions[0].RepID != ana.User.ID || sessions[1].RepID != "" {
+		t.Errorf("sessions after creating one for Ana: %+v", sessions)
+	}
+
 	b.click("#signout")
 	b.waitUntil("signed out", `probe.visible('#signin-form') && !localStorage.getItem('ringside.adminToken')`)
 }

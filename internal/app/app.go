@@ -198,9 +198,9 @@ func assemble(ctx context.Context, cfg Config, log *slog.Logger, st *store.Store
 	reg := newRegistry(rec)
 	sfuCfg.Metrics = sfu.NewMetrics()
 	reg.MustRegister(sfuCfg.Metrics)
-	coach := startCoaching(log, st, publicURL, func() string { return adminHash })
+	coach := startCoaching(log, st, publicURL, cfg.InviteTTL, func() string { return adminHash })
 	sig, err = signaling.New(signaling.Config{
-		Observer:    observer{audit: coach.audit, hooks: coach.webhooks, log: log},
+		Observer:    observer{audit: coach.audit, hooks: coach.webhooks, coaching: coach.coaching, log: log},
 		Registerer:  reg,
 		Recorder:    recorderAdapter{rec},
 		Analytics:   newAnalytics(log, st),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"ringside/internal/audit"
 	"ringside/internal/coachapi"
@@ -30,11 +31,12 @@ type coachingParts struct {
 }
 
 // startCoaching builds the coaching parts on st and starts their background work.
-func startCoaching(log *slog.Logger, st *store.Store, publicURL string, adminHash func() string) *coachingParts {
+func startCoaching(log *slog.Logger, st *store.Store, publicURL string, inviteTTL time.Duration, adminHash func() string) *coachingParts {
 	c := &coachingParts{done: make(chan struct{})}
 	c.people = people.New(people.Config{Store: st, AdminTokenHash: adminHash, Logger: log.With("component", "people")})
 	c.webhooks = webhook.New(webhook.Config{Store: st, Logger: log.With("component", "webhook")})
-	c.coaching = coaching.New(coaching.Config{Store: st, People: c.people, Events: c.webhooks, Logger: log.With("component", "coaching")})
+	c.coaching = coaching.New(coaching.Config{Store: st, People: c.people, Events: c.webhooks, Logger: log.With("component", "coaching"),
+		InviteTTL: inviteTTL})
 	c.audit = audit.New(st, log.With("component", "audit"), nil)
 	c.auth = coachapi.NewAuthenticator(c.people, publicURL)
 	c.handler = coachapi.New(coachapi.Config{

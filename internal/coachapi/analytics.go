@@ -209,25 +209,15 @@ func (a *api) mayWatch(ctx context.Context, r *http.Request, p people.Principal,
 	return nil
 }
 
-// maySeeSession is the session API's rule of who sees a session (internal/httpapi's maySee;
-// the two must agree): an admin every one; a user those they are the rep of; a coach also
-// those they created and those of the reps they coach.
+// maySeeSession is the session API's rule of who sees a session, the store's one rule
+// (store.SessionsVisibleTo): an admin every one, a rep their own, a coach those they created
+// and those of the reps they coach.
 func (a *api) maySeeSession(ctx context.Context, p people.Principal, s store.Session) (bool, error) {
-	switch {
-	case p.IsAdmin():
-		return true, nil
-	case p.UserID == "":
-		return false, nil
-	case s.RepID == p.UserID:
-		return true, nil
-	case !p.IsCoach():
-		return false, nil
-	case s.CreatedBy == p.UserID:
-		return true, nil
-	case s.RepID == "":
-		return false, nil
+	f, err := store.SessionsVisibleTo(ctx, p.UserID, p.IsAdmin(), p.IsCoach(), a.people.RepsOf)
+	if err != nil {
+		return false, err
 	}
-	return a.people.CanSee(ctx, p, s.RepID)
+	return f.Matches(s), nil
 }
 
 // bearer returns the token of r's "Authorization: Bearer" header.

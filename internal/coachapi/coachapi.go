@@ -139,6 +139,7 @@ func (a *api) routes() {
 	a.handle("GET /api/assignments/{id}", signedIn, a.getAssignment)
 	a.handle("POST /api/assignments/{id}/submit", signedIn, a.submitAssignment)
 	a.handle("POST /api/assignments/{id}/solo", signedIn, a.startSolo)
+	a.handle("POST /api/assignments/{id}/live", signedIn, a.setUpLive)
 	a.handle("DELETE /api/assignments/{id}", signedIn, a.cancelAssignment)
 	a.handle("GET /api/reviews", signedIn, a.reviewQueue)
 	a.handle("POST /api/reviews/{id}/claim", signedIn, a.claimReview)

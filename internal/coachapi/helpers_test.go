@@ -255,6 +255,16 @@ func (w *world) soloAssignment() string {
 	return list.Assignments[0].ID
 }
 
+// liveAssignment has coach A assign the scenario to rep A, to be done in a live call.
+func (w *world) liveAssignment() string {
+	w.t.Helper()
+	var list coachapi.AssignmentList
+	due := time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)
+	w.mustJSON(w.callers["coachA"], "POST", "/api/assignments",
+		`{"scenarioId":"`+w.ids["scenario"]+`","repIds":["`+w.ids["repA"]+`"],"dueAt":"`+due+`","mode":"live"}`, http.StatusCreated, &list)
+	return list.Assignments[0].ID
+}
+
 // do sends a request as c and returns the response and its body.
 func (w *world) do(c caller, method, path, body string) (*http.Response, string) {
 	w.t.Helper()

@@ -84,6 +84,15 @@ func matrix() []matrixCase {
 	freshSoloAssignment := func(w *world, _ string, _ caller) (string, string) {
 		return "/api/assignments/" + w.soloAssignment() + "/solo", ""
 	}
+	// A live assignment of rep A, fresh; for rep A its call is set up first (by coach A), since
+	// the rep only fetches their link of a call already set up.
+	freshLiveAssignment := func(w *world, who string, _ caller) (string, string) {
+		id := w.liveAssignment()
+		if who == "repA" {
+			w.mustJSON(w.callers["coachA"], "POST", "/api/assignments/"+id+"/live", "", s201, nil)
+		}
+		return "/api/assignments/" + id + "/live", ""
+	}
 	freshWebhook := func(w *world, _ string, _ caller) (string, string) {
 		var h coachapi.NewWebhook
 		w.mustJSON(w.callers["token"], "POST", "/api/webhooks", `{"url":"https://example.com/h","events":["session.ended"]}`, s201, &h)
@@ -192,6 +201,7 @@ func matrix() []matrixCase {
 		{pattern: "GET /api/assignments", path: "/api/assignments", want: [...]int{s401, s200, s200, s200, s200, s200, s200}},
 		{pattern: "GET /api/assignments/{id}", path: "/api/assignments/{assignment}", want: [...]int{s401, s200, s404, s200, s404, s200, s200}},
 		{pattern: "POST /api/assignments/{id}/solo", setup: freshSoloAssignment, want: [...]int{s401, s201, s404, s403, s404, s201, s201}},
+		{pattern: "POST /api/assignments/{id}/live", setup: freshLiveAssignment, want: [...]int{s401, s200, s404, s201, s404, s201, s201}},
 		{pattern: "POST /api/assignments/{id}/submit", setup: freshAssignment(false, "/api/assignments/{id}/submit", `{"sessionId":"{sessionA}"}`), want: [...]int{s401, s200, s404, s403, s404, s200, s200}},
 		{pattern: "DELETE /api/assignments/{id}", setup: freshAssignment(false, "/api/assignments/{id}", ""), want: [...]int{s401, s403, s404, s204, s404, s204, s204}},
 		{pattern: "GET /api/reviews", path: "/api/reviews", want: [...]int{s401, s403, s403, s200, s200, s200, s200}},

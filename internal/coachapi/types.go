@@ -290,6 +290,7 @@ type Assignment struct {
 	State            string     `json:"state"` // assigned, overdue, submitted or reviewed
 	DueAt            time.Time  `json:"dueAt"`
 	SessionID        string     `json:"sessionId"`
+	LiveSessionID    string     `json:"liveSessionId"` // the call set up for a live assignment, "" before
 	SubmittedAt      *time.Time `json:"submittedAt"`
 	Claimed          bool       `json:"claimed"`
 	ClaimedBy        string     `json:"claimedBy"`
@@ -494,7 +495,7 @@ func assignmentFrom(v coaching.AssignmentView) Assignment {
 	return Assignment{
 		ID: v.ID, SeriesID: v.SeriesID, ScenarioID: v.ScenarioID, ScenarioTitle: v.ScenarioTitle, RepID: v.RepID,
 		RepName: v.RepName, AssignedBy: v.AssignedBy, Mode: v.Mode, Recurrence: v.Recurrence, State: v.State,
-		DueAt: v.DueAt, SessionID: v.SessionID, SubmittedAt: v.SubmittedAt, Claimed: v.Claimed, ClaimedBy: v.ClaimedBy,
+		DueAt: v.DueAt, SessionID: v.SessionID, LiveSessionID: v.LiveSessionID, SubmittedAt: v.SubmittedAt, Claimed: v.Claimed, ClaimedBy: v.ClaimedBy,
 		ClaimedAt: v.ClaimedAt, ReviewedBy: v.ReviewedBy, ReviewedAt: v.ReviewedAt, WaitingMs: v.Waiting.Milliseconds(),
 		TimeToFeedbackMs: v.TimeToFeedback.Milliseconds(), CreatedAt: v.CreatedAt,
 	}

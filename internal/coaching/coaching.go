@@ -1,7 +1,8 @@
 // Package coaching owns the coaching cadence: scenarios (role-play briefs), scorecards of
 // weighted criteria and the scores coaches give, assignments of a scenario to reps with a due
-// date and an optional recurrence, the review queue, and the scheduler that creates the next
-// instance of a recurring assignment and announces overdue ones.
+// date and an optional recurrence, the call of a live assignment (set up, and handed in when it
+// ends), the review queue, and the scheduler that creates the next instance of a recurring
+// assignment and announces overdue ones.
 //
 // Every method takes the calling people.Principal and enforces who may see and do what, with
 // people's visibility rule and error kinds. It knows no HTTP (internal/coachapi is its edge);
@@ -44,6 +45,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now returns the current time (default: the people service's clock).
 	Now func() time.Time
+	// InviteTTL is how long the links of a live assignment's call stay valid (default
+	// DefaultInviteTTL).
+	InviteTTL time.Duration
 }
 
 // Service is the coaching domain. It is safe for concurrent use; its fields are immutable
@@ -54,6 +58,8 @@ type Service struct {
 	events Emitter
 	log    *slog.Logger
 	now    func() time.Time
+	// inviteTTL is how long a live call's links stay valid.
+	inviteTTL time.Duration
 	// wake tells the scheduler that an assignment was created (capacity 1: one pending poke
 	// is enough).
 	wake chan struct{}
@@ -62,12 +68,16 @@ type Service struct {
 // New returns a Service.
 func New(cfg Config) *Service {
 	s := &Service{
-		store:  cfg.Store,
-		people: cfg.People,
-		events: cfg.Events,
-		log:    cfg.Logger,
-		now:    cfg.Now,
-		wake:   make(chan struct{}, 1),
+		store:     cfg.Store,
+		people:    cfg.People,
+		events:    cfg.Events,
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		inviteTTL: cfg.InviteTTL,
+		wake:      make(chan struct{}, 1),
+	}
+	if s.inviteTTL <= 0 {
+		s.inviteTTL = DefaultInviteTTL
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
 	"ringside/internal/jsonhttp"
@@ -140,46 +139,20 @@ func (a *api) visibleSession(ctx context.Context, c Caller, id string) (store.Se
 	return sess, nil
 }
 
-// maySee is the rule of who sees a session: an admin every one; anyone the sessions they are
-// the rep of; a coach also those of the reps they coach and those they created. listFilter is
-// the same rule for the store's list; the two must agree.
+// maySee reports whether c may see session s, by the rule lists apply too
+// (store.SessionsVisibleTo): an admin every one, a rep their own, a coach those of the reps
+// they coach and those they created.
 func (a *api) maySee(ctx context.Context, c Caller, s store.Session) (bool, error) {
-	switch {
-	case c.admin():
-		return true, nil
-	case c.UserID == "":
-		return false, nil
-	case s.RepID == c.UserID:
-		return true, nil
-	case !c.coach():
-		return false, nil
-	case s.CreatedBy == c.UserID:
-		return true, nil
-	case s.RepID == "":
-		return false, nil
-	}
-	reps, err := a.auth.RepsOf(ctx, c.UserID)
+	f, err := a.listFilter(ctx, c)
 	if err != nil {
 		return false, err
 	}
-	return slices.Contains(reps, s.RepID), nil
+	return f.Matches(s), nil
 }
 
-// listFilter is maySee as a store filter.
+// listFilter is what c may see, as a store filter.
 func (a *api) listFilter(ctx context.Context, c Caller) (store.SessionFilter, error) {
-	switch {
-	case c.admin():
-		return store.SessionFilter{All: true}, nil
-	case c.UserID == "":
-		return store.SessionFilter{}, nil
-	case !c.coach():
-		return store.SessionFilter{RepIDs: []string{c.UserID}}, nil
-	}
-	reps, err := a.auth.RepsOf(ctx, c.UserID)
-	if err != nil {
-		return store.SessionFilter{}, err
-	}
-	return store.SessionFilter{RepIDs: append([]string{c.UserID}, reps...), CreatedBy: c.UserID}, nil
+	return store.SessionsVisibleTo(ctx, c.UserID, c.admin(), c.coach(), a.auth.RepsOf)
 }
 
 // viewer is who watches a session's replay, and so what of it they see.

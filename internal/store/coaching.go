@@ -96,7 +96,8 @@ type Assignment struct {
 	Recurrence      string     `db:"recurrence"` // RecurNone, RecurWeekly or RecurBiweekly
 	State           string     `db:"state"`
 	DueAt           time.Time  `db:"-"`
-	SessionID       string     `db:"session_id"` // the live session or solo recording submitted
+	SessionID       string     `db:"session_id"`      // the live session or solo recording submitted
+	LiveSessionID   string     `db:"live_session_id"` // the call set up for a live assignment (CreateLiveSession)
 	SubmittedAt     *time.Time `db:"-"`
 	Claimed         bool       `db:"-"` // a reviewer claimed it; ClaimedBy is "" for the admin token
 	ClaimedBy       string     `db:"claimed_by"`
@@ -127,7 +128,8 @@ func (r assignmentRow) assignment() Assignment {
 
 const assignmentCols = `id, series_id, scenario_id, rep_id, COALESCE(assigned_by, '') AS assigned_by, mode, recurrence,
 	state, due_at, COALESCE(session_id, '') AS session_id, submitted_at, COALESCE(claimed_by, '') AS claimed_by,
-	claimed_at, COALESCE(reviewed_by, '') AS reviewed_by, reviewed_at, next_created, overdue_notified, created_at`
+	claimed_at, COALESCE(reviewed_by, '') AS reviewed_by, reviewed_at, next_created, overdue_notified, created_at,
+	COALESCE(live_session_id, '') AS live_session_id`
 
 // AssignmentFilter selects assignments for ListAssignments.
 type AssignmentFilter struct {

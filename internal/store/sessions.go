@@ -138,6 +138,11 @@ func (s *Store) CreateSession(ctx context.Context, sess Session, invites []Invit
 	if sess.ID == "" {
 		sess.ID = uuid.NewString()
 	}
+	return s.inTx(ctx, "create session "+sess.ID, func(tx *sqlx.Tx) error { return insertSession(ctx, tx, sess, invites) })
+}
+
+// insertSession is CreateSession within tx; sess.ID is set.
+func insertSession(ctx context.Context, tx *sqlx.Tx, sess Session, invites []Invite) error {
 	if sess.State == "" {
 		sess.State = SessionCreated
 	}
@@ -145,20 +150,13 @@ func (s *Store) CreateSession(ctx context.Context, sess Session, invites []Invit
 		return fmt.Errorf("%w: session state %q", ErrInvalid, sess.State)
 	}
 	sess.CreatedAt = orNow(sess.CreatedAt)
-
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: create session: %w", err)
-	}
-	defer tx.Rollback() // a no-op after Commit
-
-	_, err = tx.ExecContext(ctx, tx.Rebind(
+	_, err := tx.ExecContext(ctx, tx.Rebind(
 		`INSERT INTO sessions (`+sessionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		sess.ID, sess.Title, sess.RepName, sess.PartnerName, sess.State, sess.Recorded,
 		toMs(sess.CreatedAt), toNullMs(sess.StartedAt), toNullMs(sess.EndedAt),
 		nullID(sess.RepID), nullID(sess.CreatedBy))
 	if err != nil {
-		return fmt.Errorf("store: create session %q: %w", sess.ID, mapErr(err))
+		return fmt.Errorf("session %q: %w", sess.ID, err)
 	}
 	for _, inv := range invites {
 		if inv.ID == "" {
@@ -181,11 +179,8 @@ func (s *Store) CreateSession(ctx context.Context, sess Session, invites []Invit
 			inv.ID, inv.SessionID, inv.Role, inv.Name, inv.TokenHash,
 			toMs(inv.ExpiresAt), toMs(inv.CreatedAt))
 		if err != nil {
-			return fmt.Errorf("store: create invite %q: %w", inv.ID, mapErr(err))
+			return fmt.Errorf("invite %q: %w", inv.ID, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: create session %q: %w", sess.ID, mapErr(err))
 	}
 	return nil
 }

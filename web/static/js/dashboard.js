@@ -1,8 +1,9 @@
-// The dashboard (/): sign in with the admin token once, create sessions, hand out each
-// role's invite link (copy, share, QR code), and list and end sessions. It speaks the HTTP API
-// of docs/api.md with the token as a Bearer token.
+// The dashboard (/): sign in with the admin token once, create sessions (for a rep, chosen
+// among GET /api/users, or for no one), hand out each role's invite link (copy, share, QR
+// code), and list and end sessions. It speaks the HTTP API of docs/api.md (and the users
+// route of docs/coaching.md) with the token as a Bearer token.
 
-import { $, el } from './ui.js';
+import { $, el, copy } from './ui.js';
 
 const TOKEN_KEY = 'ringside.adminToken';
 const REFRESH_MS = 10000;
@@ -99,6 +100,19 @@ async function refresh() {
   return true;
 }
 
+// loadReps offers the reps (GET /api/users: every user, for the admin token) as whom a new
+// session is for. A failure leaves "No one", which always works.
+async function loadReps() {
+  const data = await guard('create-status', () => api('GET', '/api/users'));
+  if (!data) return;
+  const pick = $('rep-id');
+  const keep = pick.value;
+  const reps = data.users.filter((u) => u.role === 'rep' && !u.disabled);
+  pick.replaceChildren(el('option', { value: '', text: 'No one' }),
+    ...reps.map((u) => el('option', { value: u.id, text: `${u.name} (${u.email})` })));
+  if (reps.some((u) => u.id === keep)) pick.value = keep;
+}
+
 async function endSession(s, button) {
   if (!window.confirm(`End "${s.title}"? Everyone in the call is disconnected.`)) return;
   button.disabled = true;
@@ -106,16 +120,6 @@ async function endSession(s, button) {
   if (done) say('list-status', `Ended "${s.title}".`);
   else button.disabled = false;
   await refresh();
-}
-
-async function copy(text, input) {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    input.select();
-    return document.execCommand('copy');
-  }
 }
 
 function inviteCard(role, label, name, url, title) {
@@ -157,6 +161,7 @@ async function create(e) {
   e.preventDefault();
   const body = { title: $('title').value.trim(), record: $('record').checked };
   const names = {};
+  if ($('rep-id').value) body.repId = $('rep-id').value;
   for (const [field, id] of [['repName', 'rep-name'], ['partnerName', 'partner-name'], ['coachName', 'coach-name']]) {
     const v = $(id).value.trim();
     if (v) body[field] = names[field] = v;
@@ -178,6 +183,7 @@ async function signIn(e) {
     $('token').value = '';
     say('signin-status', '');
     showApp(true);
+    loadReps();
     $('title').focus();
   }
 }
@@ -189,7 +195,10 @@ $('signout').addEventListener('click', () => signOut());
 setInterval(() => { if (!$('app').hidden && document.visibilityState === 'visible') refresh(); }, REFRESH_MS);
 
 if (storedToken()) {
-  refresh().then((ok) => showApp(ok));
+  refresh().then((ok) => {
+    showApp(ok);
+    if (ok) loadReps();
+  });
 } else {
   showApp(false);
 }

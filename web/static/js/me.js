@@ -1,5 +1,6 @@
 // A rep's "My practice" page (/me): open assignments soonest due first with overdue ones
-// flagged, what they handed in with its scores and the coach's notes on the scorecard, their
+// flagged ("Record pitch" for a solo one, "Join the call" for a live one whose call is set
+// up), what they handed in with its scores and the coach's notes on the scorecard, their
 // recorded sessions, each linked to its replay, and their progress per criterion. Everything
 // comes from the coaching and session APIs (docs/coaching.md, docs/api.md) with the session
 // cookie; a rep sees only their own.
@@ -21,20 +22,51 @@ function problem(title, text) {
   $('problem-title').focus();
 }
 
+// liveHint says where a live assignment's call stands.
+function liveHint(a) {
+  return a.liveSessionId ? 'Your coach has set up the call: join it when your partner is ready. It is handed in when the call ends.' :
+    'Your coach sets up the practice call; its link shows here then.';
+}
+
 function openItem(a) {
   const overdue = a.state === 'overdue';
   const ms = new Date(a.dueAt).getTime() - Date.now();
+  let action = '';
+  if (a.mode === 'solo') {
+    action = el('a', { class: 'button primary', href: `/solo?assignment=${encodeURIComponent(a.id)}`, 'aria-label': `Record a pitch: ${a.scenarioTitle}`, text: 'Record pitch' });
+  } else if (a.liveSessionId) {
+    action = el('button', { type: 'button', class: 'primary', 'data-join': a.id, 'aria-label': `Join the call: ${a.scenarioTitle}`, text: 'Join the call' });
+    action.addEventListener('click', () => joinCall(a, action));
+  }
   return el('li', { class: `item${overdue ? ' overdue' : ''}`, 'data-assignment-id': a.id, 'data-state': a.state },
     el('div', { class: 'item-main' },
       el('h3', { class: 'item-title', text: a.scenarioTitle }),
       el('p', { class: 'item-meta' },
         el('span', { class: 'tag', text: MODE_NAMES[a.mode] || a.mode }),
         a.recurrence !== 'none' ? el('span', { class: 'tag', text: a.recurrence === 'weekly' ? 'Every week' : 'Every 2 weeks' }) : '',
+        a.mode === 'live' && a.liveSessionId ? el('span', { class: 'tag ok-tag', text: 'Call set up' }) : '',
         overdue ? el('span', { class: 'tag overdue-tag', text: 'Overdue' }) : ''),
       el('p', { class: 'item-due', text: overdue ? `Was due ${when(a.dueAt)} (${duration(-ms)} ago)` : `Due ${when(a.dueAt)} (in ${duration(ms)})` }),
-      el('p', { class: 'hint', text: a.mode === 'solo' ? 'Record a short pitch on your own.' : 'Your coach sends you the link to the practice call.' })),
-    a.mode === 'solo' ? el('div', { class: 'item-actions' },
-      el('a', { class: 'button primary', href: `/solo?assignment=${encodeURIComponent(a.id)}`, 'aria-label': `Record a pitch: ${a.scenarioTitle}`, text: 'Record pitch' })) : '');
+      el('p', { class: 'hint', text: a.mode === 'solo' ? 'Record a short pitch on your own.' : liveHint(a) }),
+      el('p', { class: 'form-error', role: 'alert', hidden: true })),
+    action ? el('div', { class: 'item-actions' }, action) : '');
+}
+
+// joinCall asks for the rep's own link to the call (POST /api/assignments/{id}/live answers a
+// rep with theirs alone: a new one, so it is never stale) and opens it.
+async function joinCall(a, button) {
+  const problem = button.closest('li').querySelector('.form-error');
+  button.disabled = true;
+  problem.hidden = true;
+  try {
+    const call = await api('POST', `/api/assignments/${encodeURIComponent(a.id)}/live`);
+    window.location.assign(call.invites.rep);
+  } catch (err) {
+    button.disabled = false;
+    problem.textContent = err instanceof APIError && err.status === 409 ?
+      'The call is not open any more: ask your coach to set it up again.' : `The call could not be opened: ${err.message}.`;
+    problem.hidden = false;
+  }
 }
 
 const replayOf = (id) => `/sessions/${encodeURIComponent(id)}/replay`;

@@ -4,7 +4,7 @@
 // who may do what and whose reps these are; an error it answers is shown under the form, in
 // its own words.
 
-import { $, el } from './ui.js';
+import { $, el, copy } from './ui.js';
 import { api, when } from './account.js';
 
 // showError puts an API error (or a sentence of ours) under a form; '' clears it.
@@ -36,16 +36,6 @@ function defaultDue() {
   d.setDate(d.getDate() + 7);
   d.setHours(17, 0, 0, 0);
   return d;
-}
-
-async function copy(text, input) {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    input.select();
-    return document.execCommand('copy');
-  }
 }
 
 export class TeamForms {

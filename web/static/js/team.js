@@ -1,15 +1,17 @@
 // The team page (/team) for coaches and admins: the review queue oldest first (time waiting,
 // claim, open the replay to score it), assigning a scenario and inviting people (team-forms.js),
 // practice done against assigned per rep with overdue ones, and time to feedback per coach and
-// per team (GET /api/reviews/stats). Everything comes from the coaching API (docs/coaching.md)
+// per team (GET /api/reviews/stats), and the calls of open live assignments (team-calls.js). Everything comes from the coaching API (docs/coaching.md)
 // with the session cookie, or the dashboard's admin token.
 
 import { $, el } from './ui.js';
 import { api, APIError, whoAmI, signOut, when, duration, homeOf } from './account.js';
 import { TeamForms } from './team-forms.js';
+import { TeamCalls } from './team-calls.js';
 
 let me = null;
 let forms = null;
+const calls = new TeamCalls(() => refresh());
 
 function show(view) {
   for (const id of ['loading', 'problem', 'page']) $(id).hidden = id !== view;
@@ -90,6 +92,7 @@ async function refresh() {
     api('GET', '/api/reviews'), api('GET', '/api/assignments'), api('GET', '/api/reviews/stats')]);
   $('queue').replaceChildren(...queue.reviews.map(queueItem));
   $('queue-empty').hidden = queue.reviews.length > 0;
+  calls.render(all.assignments);
   const reps = repRows(all.assignments);
   $('reps').replaceChildren(...reps);
   $('reps-empty').hidden = reps.length > 0;

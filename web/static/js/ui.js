@@ -74,3 +74,15 @@ export function clock(ms) {
   const s = Math.max(0, Math.floor(ms / 1000));
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
+
+// copy puts text on the clipboard; where the Clipboard API is refused (plain HTTP on a LAN
+// address is not a secure context), it selects input and falls back to execCommand.
+export async function copy(text, input) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    input.select();
+    return document.execCommand('copy');
+  }
+}
