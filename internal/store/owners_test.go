@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -69,6 +70,63 @@ func TestSessionOwners(t *testing.T) {
 			}
 			if !slices.Equal(ids, c.want) || list == nil {
 				t.Errorf("ListSessionsFor(%+v, %d) = %v, want %v", c.f, c.limit, ids, c.want)
+			}
+		}
+	})
+}
+
+// TestSessionOwnersBackfill: migration 00006 makes a session handed in for the assignments of
+// one rep that rep's, and leaves alone a session handed in by two reps and one handed in by
+// nobody.
+func TestSessionOwnersBackfill(t *testing.T) {
+	forEachEngineDSN(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		var (
+			s   *Store
+			err error
+		)
+		if isPostgres(dsn) {
+			s, err = openPostgres(ctx, dsn)
+		} else {
+			s, err = openSQLite(ctx, dsn)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := s.migrateTo(ctx, 5); err != nil {
+			t.Fatal(err)
+		}
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if _, err := s.db.ExecContext(ctx, s.db.Rebind(q), args...); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		for _, u := range []string{"ana", "bo"} {
+			exec(`INSERT INTO users (id, email, name, role, created_at) VALUES (?, ?, ?, 'rep', 1)`, u, u+"@example.com", u)
+		}
+		exec(`INSERT INTO scenarios (id, title, persona, objections, good_looks_like, created_at, updated_at)
+			VALUES ('sc', 'Price', 'CFO', '[]', '', 1, 1)`)
+		for _, id := range []string{"ana-only", "shared", "nobody"} {
+			exec(`INSERT INTO sessions (id, title, rep_name, partner_name, state, created_at) VALUES (?, 'call', '', '', 'ended', 1)`, id)
+		}
+		for i, a := range []struct{ rep, session string }{
+			{"ana", "ana-only"}, {"ana", "ana-only"}, {"ana", "shared"}, {"bo", "shared"},
+		} {
+			exec(`INSERT INTO assignments (id, series_id, scenario_id, rep_id, mode, recurrence, state, due_at, session_id, submitted_at, created_at)
+				VALUES (?, ?, 'sc', ?, 'live', 'none', 'submitted', 1, ?, 1, 1)`, fmt.Sprint("a", i), fmt.Sprint("s", i), a.rep, a.session)
+		}
+		if err := s.migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string]string{"ana-only": "ana", "shared": "", "nobody": ""} {
+			sess, err := s.Session(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sess.RepID != want || sess.CreatedBy != "" {
+				t.Errorf("session %s after the migration: rep %q, created by %q; want rep %q", id, sess.RepID, sess.CreatedBy, want)
 			}
 		}
 	})

@@ -132,7 +132,11 @@ func sqliteDSN(abs string) string {
 }
 
 // migrate applies the embedded migrations that the database has not seen yet.
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context) error { return s.migrateTo(ctx, 0) }
+
+// migrateTo applies the embedded migrations up to version (0: all of them); tests of a
+// migration's data step start from the version before it.
+func (s *Store) migrateTo(ctx context.Context, version int64) error {
 	fsys, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
@@ -158,7 +162,12 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	if _, err := p.Up(ctx); err != nil {
+	if version > 0 {
+		_, err = p.UpTo(ctx, version)
+	} else {
+		_, err = p.Up(ctx)
+	}
+	if err != nil {
 		return fmt.Errorf("store: apply migrations: %w", err)
 	}
 	return nil
