@@ -73,15 +73,20 @@ func TestReconnectAfterGraceFails(t *testing.T) {
 	if err := p.rep.Resume(ctx); serverCode(err) != proto.CodeResumeFailed {
 		t.Errorf("resume after the grace period: %v, want resume_failed", err)
 	}
-	parts, err := e.store.Participants(context.Background(), p.tk.session)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, pt := range parts {
-		if pt.ID == repID && pt.LeftAt == nil {
-			t.Errorf("store does not record the rep leaving")
+	// The store learns of the leave just after the room does (the roster goes out first).
+	waitFor(t, "the store to record the rep leaving", 10*time.Second, func() bool {
+		parts, err := e.store.Participants(context.Background(), p.tk.session)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		for _, pt := range parts {
+			if pt.ID == repID {
+				return pt.LeftAt != nil
+			}
+		}
+		t.Fatal("the rep is not among the session's participants")
+		return false
+	})
 }
 
 // TestResumeRechecksInvite: a session that ended while the rep was away refuses the resume.
