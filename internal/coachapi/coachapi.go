@@ -161,20 +161,7 @@ func (a *api) routes() {
 // ServeHTTP routes the request; a miss gets the mux's 404 or 405 (with Allow) in the JSON
 // error shape.
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	h, pattern := a.mux.Handler(r)
-	if pattern != "" {
-		a.mux.ServeHTTP(w, r)
-		return
-	}
-	rec := &jsonhttp.StatusRecorder{HeaderMap: w.Header()}
-	h.ServeHTTP(rec, r)
-	if rec.Status == http.StatusMethodNotAllowed {
-		a.writeError(w, r, errMethodNotAllowed)
-		return
-	}
-	a.writeError(w, r, errNotFound)
+	jsonhttp.Serve(a.mux, w, r, func(err error) { a.writeError(w, r, err) })
 }
 
 // handle registers h at pattern behind authentication.
@@ -200,16 +187,7 @@ func (a *api) handle(pattern string, acc access, h handler) {
 func isSignedIn(p people.Principal) bool { return p.Role != "" }
 
 // baseURL is the scheme://host part of sign-in links.
-func (a *api) baseURL(r *http.Request) string {
-	if a.publicURL != "" {
-		return a.publicURL
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+func (a *api) baseURL(r *http.Request) string { return jsonhttp.BaseURL(a.publicURL, r) }
 
 // writeError answers with the JSON error body for err, logging server-side failures.
 func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {

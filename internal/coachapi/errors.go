@@ -11,9 +11,8 @@ import (
 // The HTTP edge's own kinds are jsonhttp's, shared with the session API, which also holds the
 // one table of their statuses and codes; these names keep the handlers short.
 var (
-	errBadRequest       = jsonhttp.ErrBadRequest
-	errNotFound         = jsonhttp.ErrNotFound
-	errMethodNotAllowed = jsonhttp.ErrMethodNotAllowed
+	errBadRequest = jsonhttp.ErrBadRequest
+	errNotFound   = jsonhttp.ErrNotFound
 )
 
 // Error codes of the JSON error body, the same as the session API's (jsonhttp's). They are

@@ -9,8 +9,7 @@ import (
 // of their statuses and codes. Handlers return jsonhttp.Errorf(kind, …) with a client-safe
 // message, or store errors, which errorAliases map.
 var (
-	errNotFound         = jsonhttp.ErrNotFound
-	errMethodNotAllowed = jsonhttp.ErrMethodNotAllowed
+	errNotFound = jsonhttp.ErrNotFound
 )
 
 // Error codes of the JSON error body (jsonhttp's). They are stable: clients may switch on them.

@@ -141,22 +141,7 @@ func RoutePatterns() []string {
 // ServeHTTP routes the request. Requests that match no route get the mux's 404 or 405
 // status (with its Allow header) but in the API's JSON error shape.
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	h, pattern := a.mux.Handler(r)
-	if pattern != "" {
-		a.mux.ServeHTTP(w, r)
-		return
-	}
-	// The mux's own handler for a miss only sets headers and a status; keep those, drop its
-	// plain-text body, and answer in JSON.
-	rec := &jsonhttp.StatusRecorder{HeaderMap: w.Header()}
-	h.ServeHTTP(rec, r)
-	if rec.Status == http.StatusMethodNotAllowed {
-		a.writeError(w, r, errMethodNotAllowed)
-		return
-	}
-	a.writeError(w, r, errNotFound)
+	jsonhttp.Serve(a.mux, w, r, func(err error) { a.writeError(w, r, err) })
 }
 
 // handler is one route's function; c is the caller (the zero Caller on public routes).

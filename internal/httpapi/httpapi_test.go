@@ -571,7 +571,7 @@ func TestClassify(t *testing.T) {
 		{forbidden("x"), 403, CodeForbidden},
 		{errNotFound, 404, CodeNotFound},
 		{store.ErrNotFound, 404, CodeNotFound},
-		{errMethodNotAllowed, 405, CodeMethodNotAllowed},
+		{jsonhttp.ErrMethodNotAllowed, 405, CodeMethodNotAllowed},
 		{jsonhttp.ErrConflict, 409, CodeConflict},
 		{store.ErrConflict, 409, CodeConflict},
 		{jsonhttp.ErrTooLarge, 413, CodeTooLarge},

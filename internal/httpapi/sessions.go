@@ -326,16 +326,7 @@ func over(s store.Session) bool {
 }
 
 // baseURL is the scheme://host part of invite links.
-func (a *api) baseURL(r *http.Request) string {
-	if a.publicURL != "" {
-		return a.publicURL
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+func (a *api) baseURL(r *http.Request) string { return jsonhttp.BaseURL(a.publicURL, r) }
 
 // newID returns a fresh random id for a session or invite.
 func newID() (string, error) {

@@ -92,24 +92,58 @@ func Write(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// StatusRecorder captures the status a handler sets and discards its body; the mux's own
-// 404/405 handlers are run through it so that an API can answer those in its JSON shape.
-type StatusRecorder struct {
-	HeaderMap http.Header
-	Status    int
+// Serve routes r through mux with the headers every API answer carries. A request that
+// matches no route gets the mux's 404 or 405 status (and its Allow header) but in the API's
+// JSON error shape: miss is called with ErrNotFound or ErrMethodNotAllowed to write it.
+func Serve(mux *http.ServeMux, w http.ResponseWriter, r *http.Request, miss func(error)) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	h, pattern := mux.Handler(r)
+	if pattern != "" {
+		mux.ServeHTTP(w, r)
+		return
+	}
+	// The mux's own handler for a miss only sets headers and a status; keep those, drop its
+	// plain-text body.
+	rec := &statusRecorder{header: w.Header()}
+	h.ServeHTTP(rec, r)
+	if rec.status == http.StatusMethodNotAllowed {
+		miss(ErrMethodNotAllowed)
+		return
+	}
+	miss(ErrNotFound)
 }
 
-func (s *StatusRecorder) Header() http.Header { return s.HeaderMap }
+// BaseURL is the scheme://host that links handed out start with: publicURL when set (the
+// server is behind a proxy, whose Host need not be the public one), else r's host and scheme.
+func BaseURL(publicURL string, r *http.Request) string {
+	if publicURL != "" {
+		return publicURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
 
-func (s *StatusRecorder) Write(p []byte) (int, error) {
-	if s.Status == 0 {
-		s.Status = http.StatusOK
+// statusRecorder captures the status a handler sets and discards its body.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (s *statusRecorder) Header() http.Header { return s.header }
+
+func (s *statusRecorder) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
 	}
 	return len(p), nil
 }
 
-func (s *StatusRecorder) WriteHeader(status int) {
-	if s.Status == 0 {
-		s.Status = status
+func (s *statusRecorder) WriteHeader(status int) {
+	if s.status == 0 {
+		s.status = status
 	}
 }

@@ -5,22 +5,12 @@
 // comes from the coaching and session APIs (docs/coaching.md, docs/api.md) with the session
 // cookie; a rep sees only their own.
 
-import { $, el } from './ui.js';
+import { $, el, pageViews } from './ui.js';
 import { api, APIError, whoAmI, signOut, when, day, duration, overall, normalised, MODE_NAMES } from './account.js';
 import { renderProgress } from './progress.js';
 import { mountTalkTrend } from './analytics.js';
 
-function show(view) {
-  for (const id of ['loading', 'problem', 'page']) $(id).hidden = id !== view;
-  document.body.dataset.state = view;
-}
-
-function problem(title, text) {
-  $('problem-title').textContent = title;
-  $('problem-text').textContent = text;
-  show('problem');
-  $('problem-title').focus();
-}
+const { show, problem } = pageViews(['loading', 'problem', 'page']);
 
 // liveHint says where a live assignment's call stands.
 function liveHint(a) {

@@ -6,7 +6,7 @@
 // timestamped comments. What a rep may see is decided by the server; this page shows what it
 // is given.
 
-import { $, el, clock } from './ui.js';
+import { $, el, clock, pageViews } from './ui.js';
 import { MasterClock, Slave, Sync } from './replay-sync.js';
 import { renderTimeline } from './replay-timeline.js';
 import { mountScorecard } from './scoring.js';
@@ -66,17 +66,7 @@ async function api(r, method, path, body) {
   return data;
 }
 
-function show(view) {
-  for (const id of ['loading', 'problem', 'signin', 'player']) $(id).hidden = id !== view;
-  document.body.dataset.state = view;
-}
-
-function problem(title, text) {
-  $('problem-title').textContent = title;
-  $('problem-text').textContent = text;
-  show('problem');
-  $('problem-title').focus();
-}
+const { show, problem } = pageViews(['loading', 'problem', 'signin', 'player']);
 
 // fetchReplay loads the replay. A session address tries the sign-in first (the cookie) and,
 // when that is refused, the dashboard's stored admin token.

@@ -4,7 +4,7 @@
 // (session.js) sending the camera and the microphone, shows the time recorded, and on Stop
 // leaves and hands it in with POST /api/assignments/{id}/submit {sessionId}.
 
-import { $, el, clock } from './ui.js';
+import { $, el, clock, pageViews } from './ui.js';
 import { Session } from './session.js';
 import { openMedia, unlockAudio, keepAwake, stopAll } from './media.js';
 import { api, APIError, whoAmI, when } from './account.js';
@@ -29,17 +29,7 @@ let ticker = 0;
 let awake = null;
 let stopping = false;
 
-function show(view) {
-  for (const id of ['loading', 'problem', 'page']) $(id).hidden = id !== view;
-  document.body.dataset.state = view;
-}
-
-function problem(title, text) {
-  $('problem-title').textContent = title;
-  $('problem-text').textContent = text;
-  show('problem');
-  $('problem-title').focus();
-}
+const { show, problem } = pageViews(['loading', 'problem', 'page']);
 
 function status(text) { $('solo-status').textContent = text; }
 

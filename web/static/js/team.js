@@ -4,7 +4,7 @@
 // per team (GET /api/reviews/stats), and the calls of open live assignments (team-calls.js). Everything comes from the coaching API (docs/coaching.md)
 // with the session cookie, or the dashboard's admin token.
 
-import { $, el } from './ui.js';
+import { $, el, pageViews } from './ui.js';
 import { api, APIError, whoAmI, signOut, when, duration, homeOf } from './account.js';
 import { TeamForms } from './team-forms.js';
 import { TeamCalls } from './team-calls.js';
@@ -13,17 +13,7 @@ let me = null;
 let forms = null;
 const calls = new TeamCalls(() => refresh());
 
-function show(view) {
-  for (const id of ['loading', 'problem', 'page']) $(id).hidden = id !== view;
-  document.body.dataset.state = view;
-}
-
-function problem(title, text) {
-  $('problem-title').textContent = title;
-  $('problem-text').textContent = text;
-  show('problem');
-  $('problem-title').focus();
-}
+const { show, problem } = pageViews(['loading', 'problem', 'page']);
 
 const myID = () => (me && me.user ? me.user.id : '');
 

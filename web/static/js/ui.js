@@ -86,3 +86,20 @@ export async function copy(text, input) {
     return document.execCommand('copy');
   }
 }
+
+// pageViews is how a page shows one of its views (the element ids in views) and hides the
+// others, and how it shows its "problem" view with a title and a text, focused so that a
+// screen reader reads it. The view shown is in body[data-state], for the tests.
+export function pageViews(views) {
+  const show = (view) => {
+    for (const id of views) $(id).hidden = id !== view;
+    document.body.dataset.state = view;
+  };
+  const problem = (title, text) => {
+    $('problem-title').textContent = title;
+    $('problem-text').textContent = text;
+    show('problem');
+    $('problem-title').focus();
+  };
+  return { show, problem };
+}
