@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/pion/webrtc/v4"
 
+	"ringside/internal/app/apptest"
 	"ringside/internal/client"
 	"ringside/internal/media"
 	"ringside/internal/store"
@@ -141,33 +142,12 @@ func (e *env) tryDial(token string, kinds client.Kinds) (*client.Client, error) 
 	return c, nil
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func packets(c *client.Client, from string, kind webrtc.RTPCodecType) uint64 {
 	s, ok := c.Track(from, kind)
 	if !ok {
 		return 0
 	}
 	return s.Packets
-}
-
-// flowing waits until c's packet count of from's kind rises by at least n.
-func flowing(t *testing.T, c *client.Client, from string, kind webrtc.RTPCodecType, n uint64) {
-	t.Helper()
-	start := packets(c, from, kind)
-	waitFor(t, "media "+kind.String()+" from "+from, 15*time.Second, func() bool {
-		return packets(c, from, kind) >= start+n
-	})
 }
 
 func inRoster(c *client.Client, id string) (state string, ok bool) {
@@ -199,3 +179,9 @@ func checkGoroutines(t *testing.T) {
 		}
 	})
 }
+
+// The shared polling helpers (internal/app/apptest).
+var (
+	waitFor = apptest.WaitFor
+	flowing = apptest.Flowing
+)

@@ -177,8 +177,8 @@ func chromiumRelay(t *testing.T, transport string) {
 	if repID == "" {
 		t.Fatalf("the partner's roster has no rep: %+v", partner.Roster())
 	}
-	flowing(t, partner, repID, audio, packets(audio))
-	flowing(t, partner, repID, video, packets(video))
+	apptest.Flowing(t, partner, repID, audio, packets(audio))
+	apptest.Flowing(t, partner, repID, video, packets(video))
 	ts := s.App.TURN().Stats()
 	if ts.AllocationsMade == 0 || ts.PacketsRelayed < 200 || ts.PacketsReturned < 200 {
 		t.Errorf("TURN stats %+v: Chromium's media did not go through the embedded server", ts)

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"runtime"
@@ -17,7 +16,6 @@ import (
 	"ringside/internal/app"
 	"ringside/internal/app/apptest"
 	"ringside/internal/client"
-	"ringside/internal/media"
 	"ringside/internal/proto"
 	"ringside/sfu"
 )
@@ -90,41 +88,8 @@ func freePorts(t *testing.T, n int) []uint16 {
 // join dials s with token and loops the fixtures on what it publishes until the test ends.
 func join(t *testing.T, s *apptest.Server, token string, cfg client.Config) *client.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	cfg.URL, cfg.Token = s.WSURL, token
-	c, err := client.Dial(ctx, cfg)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	stop := media.LoopFixtures(c.AudioTrack(), c.VideoTrack())
-	t.Cleanup(func() {
-		stop()
-		_ = c.Close()
-	})
-	return c
-}
-
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// flowing waits until c has received n more packets of kind from the participant from.
-func flowing(t *testing.T, c *client.Client, from string, kind webrtc.RTPCodecType, n uint64) {
-	t.Helper()
-	count := func() uint64 {
-		st, _ := c.Track(from, kind)
-		return st.Packets
-	}
-	start := count()
-	waitFor(t, kind.String()+" from "+from, 20*time.Second, func() bool { return count() >= start+n })
+	cfg.Token = token
+	return apptest.Dial(t, s.WSURL, cfg)
 }
 
 // packets is how many packets of a kind show that media flows: a second of audio, about as
@@ -140,7 +105,7 @@ func packets(kind webrtc.RTPCodecType) uint64 {
 func selected(t *testing.T, c *client.Client, pc proto.PC) *webrtc.ICECandidatePair {
 	t.Helper()
 	var pair *webrtc.ICECandidatePair
-	waitFor(t, string(pc)+" selected pair", 10*time.Second, func() bool {
+	apptest.WaitFor(t, string(pc)+" selected pair", 10*time.Second, func() bool {
 		info, ok := c.Peer(pc)
 		pair = info.Selected
 		return ok && pair != nil
@@ -226,8 +191,8 @@ func TestRelayOnlyClient(t *testing.T) {
 			}
 
 			for _, kind := range []webrtc.RTPCodecType{audio, video} {
-				flowing(t, partner, rep.ID(), kind, packets(kind))
-				flowing(t, rep, partner.ID(), kind, packets(kind))
+				apptest.Flowing(t, partner, rep.ID(), kind, packets(kind))
+				apptest.Flowing(t, rep, partner.ID(), kind, packets(kind))
 			}
 			for _, pc := range []proto.PC{proto.PCUp, proto.PCDown} {
 				if pair := selected(t, rep, pc); pair.Local.Typ != webrtc.ICECandidateTypeRelay {
@@ -262,8 +227,8 @@ func TestICETCPWhenUDPIsBlocked(t *testing.T) {
 	rep := join(t, s, tokens["rep"], client.Config{Publish: client.Audio | client.Video, API: tcpOnlyAPI(t)})
 	partner := join(t, s, tokens["partner"], client.Config{Publish: client.Audio | client.Video})
 	for _, kind := range []webrtc.RTPCodecType{audio, video} {
-		flowing(t, partner, rep.ID(), kind, packets(kind))
-		flowing(t, rep, partner.ID(), kind, packets(kind))
+		apptest.Flowing(t, partner, rep.ID(), kind, packets(kind))
+		apptest.Flowing(t, rep, partner.ID(), kind, packets(kind))
 	}
 	for _, pc := range []proto.PC{proto.PCUp, proto.PCDown} {
 		pair := selected(t, rep, pc)
@@ -291,8 +256,8 @@ func TestSinglePortSession(t *testing.T) {
 	for _, recv := range all {
 		for _, pub := range all {
 			if recv != pub {
-				flowing(t, recv, pub.ID(), video, packets(video))
-				flowing(t, recv, pub.ID(), audio, packets(audio))
+				apptest.Flowing(t, recv, pub.ID(), video, packets(video))
+				apptest.Flowing(t, recv, pub.ID(), audio, packets(audio))
 			}
 		}
 	}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"os/exec"
 	"strconv"
@@ -10,8 +9,8 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"ringside/internal/app/apptest"
 	"ringside/internal/client"
-	"ringside/internal/media"
 )
 
 const (
@@ -22,39 +21,7 @@ const (
 // dial joins wsURL with token and loops the fixtures on what it publishes until the test ends.
 func dial(t *testing.T, wsURL, token string, kinds client.Kinds) *client.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	c, err := client.Dial(ctx, client.Config{URL: wsURL, Token: token, Publish: kinds})
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	stop := media.LoopFixtures(c.AudioTrack(), c.VideoTrack())
-	t.Cleanup(func() {
-		stop()
-		_ = c.Close()
-	})
-	return c
-}
-
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func flowing(t *testing.T, c *client.Client, from string, kind webrtc.RTPCodecType, n uint64) {
-	t.Helper()
-	count := func() uint64 {
-		s, _ := c.Track(from, kind)
-		return s.Packets
-	}
-	start := count()
-	waitFor(t, kind.String()+" from "+from, 15*time.Second, func() bool { return count() >= start+n })
+	return apptest.Dial(t, wsURL, client.Config{Token: token, Publish: kinds})
 }
 
 // probe is what ffprobe reads of one file.
@@ -114,3 +81,9 @@ func ffprobe(t *testing.T, path string) probe {
 	}
 	return p
 }
+
+// The shared polling helpers (internal/app/apptest).
+var (
+	waitFor = apptest.WaitFor
+	flowing = apptest.Flowing
+)
