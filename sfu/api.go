@@ -13,7 +13,6 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/interceptor/pkg/report"
-	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -49,7 +48,10 @@ const certLifetime = 7 * 24 * time.Hour
 // interceptor costs a goroutine and a ticker per connection, and on the wrong side it ticks
 // for nothing.
 type API struct {
-	up, down *webrtc.API
+	upEngine *webrtc.MediaEngine
+	settings webrtc.SettingEngine // the up connections', copied for each one's own hooks
+	direct   *MediaNet            // nil: up connections receive through Pion only
+	down     *webrtc.API
 
 	mu      sync.Mutex // guards the following fields
 	cert    webrtc.Certificate
@@ -74,7 +76,7 @@ func NewAPI(cfg Config) (*API, error) {
 	// A phone switching networks loses ICE for a few seconds; don't give up on it too soon.
 	se.SetICETimeouts(5*time.Second, 25*time.Second, 2*time.Second)
 
-	upEngine, upReg, err := upInterceptors()
+	upEngine, err := upEngine()
 	if err != nil {
 		return nil, err
 	}
@@ -83,10 +85,13 @@ func NewAPI(cfg Config) (*API, error) {
 		return nil, err
 	}
 	a := &API{
-		up: webrtc.NewAPI(webrtc.WithMediaEngine(upEngine), webrtc.WithInterceptorRegistry(upReg),
-			webrtc.WithSettingEngine(se)),
+		upEngine: upEngine,
+		settings: se,
 		down: webrtc.NewAPI(webrtc.WithMediaEngine(downEngine), webrtc.WithInterceptorRegistry(downReg),
 			webrtc.WithSettingEngine(se)),
+	}
+	if !cfg.PionReceive {
+		a.direct = cfg.Media
 	}
 	if _, err := a.certificate(); err != nil {
 		return nil, err
@@ -95,7 +100,27 @@ func NewAPI(cfg Config) (*API, error) {
 }
 
 // NewUp makes an up connection: it receives what a participant publishes.
-func (a *API) NewUp() (*webrtc.PeerConnection, error) { return a.newPC(a.up) }
+func (a *API) NewUp() (*webrtc.PeerConnection, error) {
+	pc, _, err := a.newUp()
+	return pc, err
+}
+
+// newUp makes an up connection with the keyCatcher of its DTLS handshake (nil when up
+// connections receive through Pion only). Each has an API of its own for the catcher's hooks;
+// Pion copies the media engine for every connection anyway, and the interceptors that matter
+// on this side run in the up-tracks (feedback), so the API holds nothing else.
+func (a *API) newUp() (*webrtc.PeerConnection, *keyCatcher, error) {
+	se := a.settings
+	var keys *keyCatcher
+	if a.direct != nil {
+		keys = &keyCatcher{}
+		keys.configure(&se)
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(a.upEngine),
+		webrtc.WithInterceptorRegistry(&interceptor.Registry{}), webrtc.WithSettingEngine(se))
+	pc, err := a.newPC(api)
+	return pc, keys, err
+}
 
 // NewDown makes a down connection: it sends a participant what the policy grants them.
 func (a *API) NewDown() (*webrtc.PeerConnection, error) { return a.newPC(a.down) }
@@ -144,41 +169,25 @@ func mediaEngine() (*webrtc.MediaEngine, error) {
 	return m, nil
 }
 
-// upInterceptors are the receiving side's: NACKs for lost packets, receiver reports, and TWCC
-// feedback for the publishers' bandwidth estimation. The audio-level extension is negotiated
-// for talk analytics. Pion's stats interceptor is left out on both sides: it costs a lock and
-// a map lookup per packet and we keep our own counters.
-func upInterceptors() (*webrtc.MediaEngine, *interceptor.Registry, error) {
+// upEngine is the receiving side's media engine: the codecs, the audio-level extension for
+// talk analytics and TWCC for the publishers' bandwidth estimation. Its feedback (NACKs,
+// receiver reports, TWCC) is the up-tracks' (feedback.go). Pion's stats interceptor is left
+// out on both sides: it costs a lock and a map lookup per packet and we keep our own counters.
+func upEngine() (*webrtc.MediaEngine, error) {
 	m, err := mediaEngine()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: AudioLevelURI},
 		webrtc.RTPCodecTypeAudio); err != nil {
-		return nil, nil, fmt.Errorf("sfu: register audio level: %w", err)
+		return nil, fmt.Errorf("sfu: register audio level: %w", err)
 	}
 	m.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, webrtc.RTPCodecTypeVideo)
 	if err := m.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI},
 		webrtc.RTPCodecTypeVideo); err != nil {
-		return nil, nil, fmt.Errorf("sfu: twcc extension: %w", err)
+		return nil, fmt.Errorf("sfu: twcc extension: %w", err)
 	}
-	reg := &interceptor.Registry{}
-	gen, err := nack.NewGeneratorInterceptor()
-	if err != nil {
-		return nil, nil, fmt.Errorf("sfu: nack generator: %w", err)
-	}
-	rr, err := report.NewReceiverInterceptor()
-	if err != nil {
-		return nil, nil, fmt.Errorf("sfu: receiver reports: %w", err)
-	}
-	fb, err := twcc.NewSenderInterceptor()
-	if err != nil {
-		return nil, nil, fmt.Errorf("sfu: twcc: %w", err)
-	}
-	reg.Add(gen)
-	reg.Add(rr)
-	reg.Add(fb)
-	return m, reg, nil
+	return m, nil
 }
 
 // downInterceptors are the sending side's: the NACK responder and sender reports (which

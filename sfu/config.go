@@ -23,6 +23,9 @@ type Config struct {
 	// are the SFU's own (what the embedded TURN server may relay to). Nil: plain ephemeral
 	// sockets, untracked. Whoever opened it closes it after the last PeerConnection.
 	Media *MediaNet
+	// PionReceive has up connections receive through Pion's own stack only, not the direct
+	// receiver (direct.go), which needs Media. For comparison (make bench) and as a way out.
+	PionReceive bool
 	// Metrics, when set, counts tracks, packets and RTCP feedback for Prometheus (register it
 	// with the server's registry). Nil counts nothing.
 	Metrics *Metrics

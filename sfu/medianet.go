@@ -3,10 +3,12 @@ package sfu
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/transport/v5"
@@ -35,6 +37,7 @@ type MediaNet struct {
 
 	mu     sync.RWMutex // guards the following fields
 	socks  map[netip.AddrPort]int
+	conns  map[netip.AddrPort]*trackedConn
 	byPort map[uint16][]netip.AddrPort
 	ips    map[netip.Addr]int
 }
@@ -49,6 +52,7 @@ func ListenMedia(cfg Config) (*MediaNet, error) {
 	m := &MediaNet{
 		port:   cfg.MediaPort,
 		socks:  map[netip.AddrPort]int{},
+		conns:  map[netip.AddrPort]*trackedConn{},
 		byPort: map[uint16][]netip.AddrPort{},
 		ips:    map[netip.Addr]int{},
 	}
@@ -59,16 +63,16 @@ func ListenMedia(cfg Config) (*MediaNet, error) {
 		}
 		m.public = ip.Unmap()
 	}
+	base, err := stdnet.NewNet()
+	if err != nil {
+		return nil, fmt.Errorf("sfu: network: %w", err)
+	}
+	m.net = &trackingNet{Net: base, media: m}
 	if cfg.MediaPort == 0 {
-		base, err := stdnet.NewNet()
-		if err != nil {
-			return nil, fmt.Errorf("sfu: network: %w", err)
-		}
-		m.net = &trackingNet{Net: base, media: m}
 		return m, nil
 	}
 
-	var opts []ice.UDPMuxFromPortOption
+	opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithNet(m.net)}
 	if cfg.IncludeLoopback {
 		opts = append(opts, ice.UDPMuxFromPortWithLoopback())
 	}
@@ -82,6 +86,8 @@ func ListenMedia(cfg Config) (*MediaNet, error) {
 		return nil, fmt.Errorf("sfu: media TCP port %d: %w", cfg.MediaPort, err)
 	}
 	m.udpMux, m.tcpLn = udp, ln
+	// The UDP sockets are recorded as the mux binds them (trackingNet); the TCP listener's
+	// addresses are the same.
 	m.tcpMux = ice.NewTCPMuxDefault(ice.TCPMuxParams{
 		Listener:       ln,
 		ReadBufferSize: 8,
@@ -90,11 +96,6 @@ func ListenMedia(cfg Config) (*MediaNet, error) {
 		// Its size bounds the delay a stalled TCP path builds up: about a second of video.
 		WriteBufferSize: tcpWriteBuffer,
 	})
-	for _, a := range udp.GetListenAddresses() {
-		if ap, ok := addrPortOf(a); ok {
-			m.add(ap)
-		}
-	}
 	return m, nil
 }
 
@@ -191,10 +192,35 @@ func (m *MediaNet) Close() error {
 	return errors.Join(m.udpMux.Close(), m.tcpMux.Close())
 }
 
-func (m *MediaNet) add(ap netip.AddrPort) {
+// conn is the UDP socket bound to local (or, for the public IP of a 1:1 NAT, the one it
+// stands for), nil if none.
+func (m *MediaNet) conn(local netip.AddrPort) *trackedConn {
+	if m == nil {
+		return nil
+	}
+	sock, ok := m.Resolve(local)
+	if !ok {
+		return nil
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if c := m.conns[sock]; c != nil {
+		return c
+	}
+	// A socket bound to the unspecified address serves every address of its port.
+	for ap, c := range m.conns {
+		if ap.Port() == sock.Port() && ap.Addr().IsUnspecified() {
+			return c
+		}
+	}
+	return nil
+}
+
+func (m *MediaNet) add(ap netip.AddrPort, c *trackedConn) {
 	ap = canonicalAddrPort(ap)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.conns[ap] = c
 	m.socks[ap]++
 	m.ips[ap.Addr()]++
 	m.byPort[ap.Port()] = append(m.byPort[ap.Port()], ap)
@@ -209,6 +235,7 @@ func (m *MediaNet) remove(ap netip.AddrPort) {
 	}
 	if m.socks[ap]--; m.socks[ap] == 0 {
 		delete(m.socks, ap)
+		delete(m.conns, ap)
 	}
 	if m.ips[ap.Addr()]--; m.ips[ap.Addr()] == 0 {
 		delete(m.ips, ap.Addr())
@@ -238,8 +265,10 @@ func (n *trackingNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.U
 		return nil, err
 	}
 	ap := c.LocalAddr().(*net.UDPAddr).AddrPort()
-	n.media.add(ap)
-	return &trackedConn{UDPConn: c, media: n.media, addr: ap}, nil
+	tc := &trackedConn{UDPConn: c, media: n.media, addr: ap}
+	tc.routes.Store(&map[netip.AddrPort]*directReceiver{})
+	n.media.add(ap, tc)
+	return tc, nil
 }
 
 func (n *trackingNet) Interfaces() ([]*transport.Interface, error) {
@@ -267,12 +296,35 @@ func (n *trackingNet) InterfaceByName(name string) (*transport.Interface, error)
 }
 
 // trackedConn is an ICE socket that leaves its MediaNet when closed. It keeps ICE's
-// allocation-free read and write path (ice.AddrPortReaderWriter).
+// allocation-free read and write path (ice.AddrPortReaderWriter), and its reads hand the RTP
+// of routed remote addresses to their direct receivers instead of returning it.
 type trackedConn struct {
 	*net.UDPConn
-	media *MediaNet
-	addr  netip.AddrPort
-	once  sync.Once
+	media  *MediaNet
+	addr   netip.AddrPort
+	once   sync.Once
+	routes atomic.Pointer[map[netip.AddrPort]*directReceiver] // copy on write under mu
+	mu     sync.Mutex
+}
+
+func (c *trackedConn) route(from netip.AddrPort, d *directReceiver) {
+	c.updateRoutes(func(m map[netip.AddrPort]*directReceiver) { m[from] = d })
+}
+
+func (c *trackedConn) unroute(from netip.AddrPort, d *directReceiver) {
+	c.updateRoutes(func(m map[netip.AddrPort]*directReceiver) {
+		if m[from] == d {
+			delete(m, from)
+		}
+	})
+}
+
+func (c *trackedConn) updateRoutes(f func(map[netip.AddrPort]*directReceiver)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := maps.Clone(*c.routes.Load())
+	f(m)
+	c.routes.Store(&m)
 }
 
 func (c *trackedConn) Close() error {
@@ -281,8 +333,31 @@ func (c *trackedConn) Close() error {
 	return err
 }
 
+// ReadFromAddrPort returns the next datagram that is not taken by a direct receiver.
 func (c *trackedConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
-	return c.UDPConn.ReadFromUDPAddrPort(b)
+	for {
+		n, from, err := c.UDPConn.ReadFromUDPAddrPort(b)
+		if err != nil || !isRTP(b[:n]) {
+			return n, from, err
+		}
+		routes := *c.routes.Load()
+		if len(routes) == 0 {
+			return n, from, nil
+		}
+		d := routes[routeKey(from)]
+		if d == nil || !d.receive(b[:n]) {
+			return n, from, nil
+		}
+	}
+}
+
+// ReadFrom is ReadFromAddrPort for readers that want a net.Addr.
+func (c *trackedConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, from, err := c.ReadFromAddrPort(b)
+	if err != nil {
+		return n, nil, err
+	}
+	return n, net.UDPAddrFromAddrPort(from), nil
 }
 
 func (c *trackedConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) {

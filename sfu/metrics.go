@@ -37,6 +37,7 @@ var kindLabels = [kinds]string{"audio", "video"}
 type trackCounts struct {
 	upTracks, downTracks      int // live ones only
 	received, receivedBytes   uint64
+	receivedDirect            uint64 // of received, taken off the socket by the direct receiver
 	forwarded, forwardedBytes uint64
 	keyframeWait, writeErrors uint64
 	keyframeRequests          uint64 // PLIs sent to publishers
@@ -48,6 +49,7 @@ func (c *trackCounts) add(o trackCounts) {
 	c.downTracks += o.downTracks
 	c.received += o.received
 	c.receivedBytes += o.receivedBytes
+	c.receivedDirect += o.receivedDirect
 	c.forwarded += o.forwarded
 	c.forwardedBytes += o.forwardedBytes
 	c.keyframeWait += o.keyframeWait
@@ -116,6 +118,9 @@ var (
 		"RTP packets read from publishers.", []string{"kind"}, nil)
 	receivedBytesDesc = prometheus.NewDesc("ringside_bytes_received_total",
 		"RTP bytes (headers included) read from publishers.", []string{"kind"}, nil)
+	receivedDirectDesc = prometheus.NewDesc("ringside_packets_received_direct_total",
+		"Of the RTP packets read from publishers, those the direct receiver took off the socket; the rest came through Pion's stack.",
+		[]string{"kind"}, nil)
 	forwardedDesc = prometheus.NewDesc("ringside_packets_forwarded_total",
 		"RTP packets written to receivers.", []string{"kind"}, nil)
 	forwardedBytesDesc = prometheus.NewDesc("ringside_bytes_forwarded_total",
@@ -131,7 +136,7 @@ var (
 
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{upTracksDesc, receivedDesc, receivedBytesDesc, forwardedDesc,
+	for _, d := range []*prometheus.Desc{upTracksDesc, receivedDesc, receivedBytesDesc, receivedDirectDesc, forwardedDesc,
 		forwardedBytesDesc, droppedDesc, keyframeRequestsDesc, rtcpFeedbackDesc} {
 		ch <- d
 	}
@@ -149,6 +154,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(upTracksDesc, prometheus.GaugeValue, float64(c.downTracks), "down", kind)
 		counter(receivedDesc, c.received, kind)
 		counter(receivedBytesDesc, c.receivedBytes, kind)
+		counter(receivedDirectDesc, c.receivedDirect, kind)
 		counter(forwardedDesc, c.forwarded, kind)
 		counter(forwardedBytesDesc, c.forwardedBytes, kind)
 		counter(droppedDesc, c.keyframeWait, kind, "keyframe_wait")

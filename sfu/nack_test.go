@@ -90,14 +90,14 @@ func TestNACKRetransmitsTheOriginalPacket(t *testing.T) {
 // lost, so the test asks again for packets that did arrive.
 func replayingReceiver(t *testing.T) *webrtc.API {
 	t.Helper()
-	m, reg, err := upInterceptors()
+	m, err := upEngine()
 	if err != nil {
 		t.Fatal(err)
 	}
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
 	se.DisableSRTPReplayProtection(true)
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(reg),
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m),
 		webrtc.WithSettingEngine(se))
 }
 

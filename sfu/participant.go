@@ -69,6 +69,8 @@ type Participant struct {
 	up     *webrtc.PeerConnection
 	down   *webrtc.PeerConnection
 	neg    *negotiator
+	direct *directReceiver // nil: the up connection receives through Pion only
+	fb     *feedback
 
 	// guarded by room.mu:
 	seat       Seat
@@ -109,13 +111,29 @@ func (p *Participant) Seat() Seat {
 func (p *Participant) DownOffers() int { return p.neg.count() }
 
 func (p *Participant) newPCs(api *API) error {
-	var err error
-	if p.up, err = api.NewUp(); err != nil {
+	up, keys, err := api.newUp()
+	if err != nil {
 		return fmt.Errorf("%w: up connection: %v", ErrNegotiation, err)
 	}
+	p.up = up
 	if p.down, err = api.NewDown(); err != nil {
 		_ = p.up.Close()
 		return fmt.Errorf("%w: down connection: %v", ErrNegotiation, err)
+	}
+	p.fb, err = newFeedback(string(p.id), p.up.WriteRTCP, p.log)
+	if err != nil {
+		_ = p.up.Close()
+		_ = p.down.Close()
+		return fmt.Errorf("%w: %v", ErrNegotiation, err)
+	}
+	if keys != nil {
+		p.direct = newDirectReceiver(keys, api.direct, p.log)
+		ice := p.up.SCTP().Transport().ICETransport()
+		ice.OnSelectedCandidatePairChange(func(pair *webrtc.ICECandidatePair) {
+			if p.up.ConnectionState() == webrtc.PeerConnectionStateConnected {
+				p.direct.attach(pair)
+			}
+		})
 	}
 	p.upTrickle = &trickler{conn: ConnUp, events: p.events}
 	downTrickle := &trickler{conn: ConnDown, events: p.events}
@@ -125,6 +143,12 @@ func (p *Participant) newPCs(api *API) error {
 	p.up.OnTrack(p.onTrack)
 	p.up.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.log.Debug("up connection", "state", s.String())
+		if s == webrtc.PeerConnectionStateConnected && p.direct != nil {
+			pair, err := p.up.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+			if err == nil {
+				p.direct.attach(pair)
+			}
+		}
 	})
 	p.down.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.log.Debug("down connection", "state", s.String())
@@ -242,9 +266,11 @@ func sendingKinds(offer string) (map[webrtc.RTPCodecType]bool, error) {
 
 func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	t := newUpTrack(upTrackParams{
-		owner:  p.id,
-		remote: remote,
-		recv:   recv,
+		owner:    p.id,
+		remote:   remote,
+		recv:     recv,
+		direct:   p.direct,
+		feedback: p.fb,
 		writePLI: func(ssrc uint32) error {
 			return p.up.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 		},

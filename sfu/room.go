@@ -111,8 +111,7 @@ func (r *Room) Join(jp JoinParams) (*Participant, error) {
 	}
 	if refuse != nil {
 		r.mu.Unlock()
-		_ = p.up.Close()
-		_ = p.down.Close()
+		r.closeParticipant(p)
 		return nil, refuse
 	}
 	r.parts = append(r.parts, p)
@@ -235,8 +234,12 @@ func (r *Room) dropLocked(p *Participant) {
 func (r *Room) closeParticipant(p *Participant) {
 	p.neg.close()
 	p.publishPending() // releases the grace timer; publish ignores a participant who left
+	if p.direct != nil {
+		p.direct.close()
+	}
 	_ = p.up.Close()
 	_ = p.down.Close()
+	p.fb.close()
 }
 
 // SetSink attaches the recorder (nil detaches it); the policy decides what it receives.

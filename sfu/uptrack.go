@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"log/slog"
@@ -69,15 +70,27 @@ type UpTrack struct {
 	// retired is what the down-tracks removed from this track had counted.
 	retired downCounts
 
-	lastPLI atomic.Int64 // unix nanos of the last keyframe request sent
-	plis    atomic.Uint64
-	packets atomic.Uint64
-	bytes   atomic.Uint64
-	done    chan struct{}
+	// The receive state: packets come from Pion's track reader (run) and, once the track is
+	// published, from the direct receiver on a socket's read loop.
+	direct *directReceiver // nil: Pion only
+	fb     *streamFeedback // nil: no feedback (a track made by a test)
+	rmu    sync.Mutex      // guards ring, slot and pkt, and serializes forwarding and fb
+	ring   []byte
+	slot   int
+	pkt    rtp.Packet
+
+	lastPLI     atomic.Int64 // unix nanos of the last keyframe request sent
+	plis        atomic.Uint64
+	packets     atomic.Uint64
+	bytes       atomic.Uint64
+	takenDirect atomic.Uint64 // of packets, those the direct receiver took
+	done        chan struct{}
 }
 
 type upTrackParams struct {
 	owner    ParticipantID
+	direct   *directReceiver
+	feedback *feedback
 	remote   *webrtc.TrackRemote
 	recv     *webrtc.RTPReceiver
 	writePLI func(ssrc uint32) error
@@ -98,7 +111,16 @@ func newUpTrack(p upTrackParams) *UpTrack {
 		writePLI: p.writePLI,
 		log:      p.log,
 		metrics:  p.metrics,
+		direct:   p.direct,
+		ring:     make([]byte, ringSize(kind)*maxPacket),
 		done:     make(chan struct{}),
+	}
+	if p.feedback != nil {
+		var exts []webrtc.RTPHeaderExtensionParameter
+		if p.recv != nil {
+			exts = p.recv.GetParameters().HeaderExtensions
+		}
+		t.fb = p.feedback.bind(t.ssrc, p.remote.Codec(), exts)
 	}
 	t.out.Store(&fanout{})
 	return t
@@ -151,6 +173,7 @@ func (t *UpTrack) counts() trackCounts {
 		downTracks:       len(o.downs),
 		received:         t.packets.Load(),
 		receivedBytes:    t.bytes.Load(),
+		receivedDirect:   t.takenDirect.Load(),
 		keyframeRequests: t.plis.Load(),
 	}
 	c.addDown(t.retired)
@@ -211,26 +234,102 @@ func (t *UpTrack) sendPLI() {
 	}
 }
 
-// run reads the track until it ends, forwarding every packet. It allocates nothing per packet.
+// drainIdle is how long the switch to the direct receiver waits for Pion to deliver what it
+// still holds: its pipeline hands a packet on within microseconds.
+const drainIdle = 5 * time.Millisecond
+
+// run reads the track from Pion until it ends, forwarding every packet. Once the track is
+// published (run starts then), the direct receiver takes its packets off the socket; what
+// Pion had buffered is forwarded first, so that nothing is reordered, and anything the direct
+// receiver leaves to Pion afterwards still arrives here.
 func (t *UpTrack) run() {
 	defer close(t.done)
 	t.metrics.started(t)
 	defer t.metrics.stopped(t)
-	ring := make([]byte, ringSize(t.kind)*maxPacket)
-	var pkt rtp.Packet
-	for slot := 0; ; slot = (slot + maxPacket) % len(ring) {
-		buf := ring[slot : slot+maxPacket : slot+maxPacket]
-		n, _, err := t.remote.Read(buf)
+	defer t.stopReceiving()
+	scratch := make([]byte, maxPacket)
+	if t.direct != nil {
+		t.rmu.Lock()
+		t.direct.add(t)
+		t.drain(scratch)
+		t.rmu.Unlock()
+	}
+	for {
+		n, _, err := t.remote.Read(scratch)
 		if err != nil {
 			return
 		}
-		if pkt.Unmarshal(buf[:n]) != nil {
-			continue
-		}
-		t.packets.Add(1)
-		t.bytes.Add(uint64(n))
-		t.forward(&pkt)
+		t.rmu.Lock()
+		buf := t.nextSlot()
+		t.accept(buf[:copy(buf, scratch[:n])])
+		t.rmu.Unlock()
 	}
+}
+
+// drain forwards what Pion holds until it has held nothing for drainIdle. The caller holds
+// t.rmu, so the direct receiver's first packet waits behind it.
+func (t *UpTrack) drain(scratch []byte) {
+	defer func() { _ = t.remote.SetReadDeadline(time.Time{}) }()
+	for {
+		if t.remote.SetReadDeadline(time.Now().Add(drainIdle)) != nil {
+			return
+		}
+		n, _, err := t.remote.Read(scratch)
+		if err != nil {
+			return
+		}
+		buf := t.nextSlot()
+		t.accept(buf[:copy(buf, scratch[:n])])
+	}
+}
+
+func (t *UpTrack) stopReceiving() {
+	if t.direct != nil {
+		t.direct.remove(t)
+	}
+	if t.fb != nil {
+		t.rmu.Lock()
+		t.fb.unbind()
+		t.rmu.Unlock()
+	}
+}
+
+// receiveSRTP decrypts a packet the direct receiver took into the ring and forwards it.
+func (t *UpTrack) receiveSRTP(d *directReceiver, b []byte) bool {
+	t.rmu.Lock()
+	defer t.rmu.Unlock()
+	out, ok := d.decrypt(t.nextSlot(), b, &t.pkt.Header)
+	if out != nil {
+		t.takenDirect.Add(1)
+		t.accept(out)
+	}
+	return ok
+}
+
+// nextSlot is the ring's next packet buffer. The caller holds t.rmu.
+func (t *UpTrack) nextSlot() []byte {
+	buf := t.ring[t.slot : t.slot+maxPacket : t.slot+maxPacket]
+	t.slot = (t.slot + maxPacket) % len(t.ring)
+	return buf
+}
+
+// accept counts, reports and forwards one packet. The caller holds t.rmu. It allocates
+// nothing of its own per packet.
+func (t *UpTrack) accept(raw []byte) {
+	if t.pkt.Unmarshal(raw) != nil {
+		return
+	}
+	t.packets.Add(1)
+	t.bytes.Add(uint64(len(raw)))
+	if t.fb != nil {
+		var seq uint16
+		ext := t.pkt.Header.GetExtension(t.fb.twccExt)
+		if t.fb.twccExt != 0 && len(ext) >= 2 {
+			seq = binary.BigEndian.Uint16(ext)
+		}
+		t.fb.packet(raw, seq, t.fb.twccExt != 0 && len(ext) >= 2)
+	}
+	t.forward(&t.pkt)
 }
 
 func (t *UpTrack) forward(pkt *rtp.Packet) {
@@ -246,13 +345,23 @@ func (t *UpTrack) forward(pkt *rtp.Packet) {
 	}
 }
 
-// runRTCP drains the publisher's RTCP for this track (the interceptors need it read) and passes
-// sender reports on to the sinks.
+// runRTCP drains the publisher's RTCP for this track, passes it through the feedback
+// (receiver reports need the sender reports) and the sender reports on to the sinks.
 func (t *UpTrack) runRTCP() {
+	buf := make([]byte, maxPacket)
 	for {
-		pkts, _, err := t.recv.ReadRTCP()
+		n, _, err := t.recv.Read(buf)
 		if err != nil {
 			return
+		}
+		if t.fb != nil {
+			t.rmu.Lock()
+			t.fb.control(buf[:n])
+			t.rmu.Unlock()
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
 		}
 		var now time.Time
 		for _, p := range pkts {

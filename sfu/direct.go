@@ -1,0 +1,165 @@
+package sfu
+
+import (
+	"encoding/binary"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
+	"github.com/pion/webrtc/v4"
+)
+
+// directReceiver takes a publisher's SRTP packets off the server's socket as ICE's read loop
+// reads them, decrypts them and hands them to their up-track, all on that one goroutine.
+// Through Pion a packet crosses three buffers and four goroutines before an up-track sees it
+// (ICE's read loop, the DTLS/SRTP demultiplexer, the SRTP session, the track's reader), which
+// costs more CPU than everything else a forwarded packet needs (docs/performance.md).
+//
+// Only RTP from the selected candidate pair's remote address, for an SSRC whose up-track is
+// published, on a UDP socket of the MediaNet, goes this way; STUN, DTLS, RTCP and everything
+// else still goes through Pion, and so does all of it when the keys are not known (the server
+// was not the DTLS server) or the first packet fails to decrypt with them.
+type directReceiver struct {
+	keys  *keyCatcher
+	media *MediaNet
+	log   *slog.Logger
+
+	tracks atomic.Pointer[map[uint32]*UpTrack] // copy on write under mu
+
+	mu       sync.Mutex // guards the following fields, and serializes decryption
+	ctx      *srtp.Context
+	verified bool // a packet decrypted with ctx: its keys are right
+	off      bool // keys unknown or wrong: Pion receives everything
+	at       *trackedConn
+	remote   netip.AddrPort
+}
+
+func newDirectReceiver(keys *keyCatcher, media *MediaNet, log *slog.Logger) *directReceiver {
+	d := &directReceiver{keys: keys, media: media, log: log}
+	d.tracks.Store(&map[uint32]*UpTrack{})
+	return d
+}
+
+// attach routes the remote address of the connection's selected pair to d, once the
+// connection is up (DTLS done: the keys are known). A pair that is not UDP, or not on one
+// of the MediaNet's sockets, leaves the packets to Pion.
+func (d *directReceiver) attach(pair *webrtc.ICECandidatePair) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.off {
+		return
+	}
+	if d.ctx == nil {
+		ctx, err := d.keys.remoteContext()
+		if err != nil {
+			d.off = true
+			d.log.Debug("receiving through Pion", "why", err)
+			return
+		}
+		d.ctx = ctx
+	}
+	d.detachLocked()
+	if pair == nil || pair.Local == nil || pair.Remote == nil ||
+		pair.Local.Protocol != webrtc.ICEProtocolUDP || pair.Remote.Protocol != webrtc.ICEProtocolUDP {
+		return
+	}
+	local, err1 := netip.ParseAddr(pair.Local.Address)
+	remote, err2 := netip.ParseAddr(pair.Remote.Address)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	conn := d.media.conn(netip.AddrPortFrom(local, pair.Local.Port))
+	if conn == nil {
+		return
+	}
+	d.at, d.remote = conn, routeKey(netip.AddrPortFrom(remote, pair.Remote.Port))
+	conn.route(d.remote, d)
+}
+
+func (d *directReceiver) detachLocked() {
+	if d.at != nil {
+		d.at.unroute(d.remote, d)
+		d.at = nil
+	}
+}
+
+// close stops taking packets.
+func (d *directReceiver) close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.off = true
+	d.detachLocked()
+}
+
+// add has t's packets taken directly; the caller holds t.rmu.
+func (d *directReceiver) add(t *UpTrack) {
+	d.updateTracks(func(m map[uint32]*UpTrack) { m[t.ssrc] = t })
+}
+
+func (d *directReceiver) remove(t *UpTrack) {
+	d.updateTracks(func(m map[uint32]*UpTrack) {
+		if m[t.ssrc] == t {
+			delete(m, t.ssrc)
+		}
+	})
+}
+
+func (d *directReceiver) updateTracks(f func(map[uint32]*UpTrack)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	old := *d.tracks.Load()
+	m := make(map[uint32]*UpTrack, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	f(m)
+	d.tracks.Store(&m)
+}
+
+// receive is given an SRTP packet from the routed address by the socket's reader. It reports
+// whether it took the packet; one it did not take goes on to Pion.
+func (d *directReceiver) receive(b []byte) bool {
+	t := (*d.tracks.Load())[binary.BigEndian.Uint32(b[8:12])]
+	if t == nil {
+		return false
+	}
+	return t.receiveSRTP(d, b)
+}
+
+// decrypt decrypts b into dst and its header into h. A packet that fails is dropped (a replay,
+// a forgery), unless no packet has decrypted yet: then the keys are wrong, d turns itself off
+// and the packet goes to Pion (ok false).
+func (d *directReceiver) decrypt(dst, b []byte, h *rtp.Header) (out []byte, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.off {
+		return nil, false
+	}
+	out, err := d.ctx.DecryptRTP(dst, b, h)
+	if err == nil {
+		d.verified = true
+		return out, true
+	}
+	if d.verified {
+		return nil, true
+	}
+	d.off = true
+	d.detachLocked()
+	d.log.Warn("direct receive turned off: the first packet did not decrypt", "err", err)
+	return nil, false
+}
+
+// routeKey is the form of a remote address that routes are kept under. It drops zones: a
+// candidate's link-local address comes without one, a datagram's with its interface's.
+func routeKey(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap().WithZone(""), ap.Port())
+}
+
+// isRTP reports whether a datagram is RTP (RFC 7983 and RFC 5761: first byte 128–191, and
+// a second byte outside RTCP's packet types 192–223).
+func isRTP(b []byte) bool {
+	return len(b) >= 12 && b[0] >= 128 && b[0] <= 191 && (b[1] < 192 || b[1] > 223)
+}

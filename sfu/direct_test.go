@@ -1,0 +1,202 @@
+package sfu
+
+import (
+	"bytes"
+	"encoding/binary"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// directRun is what one publisher → receiver run through a Room saw.
+type directRun struct {
+	published *UpTrack
+	received  map[uint16][]byte // by the publisher's sequence number (carried in the payload)
+	nacked    map[uint16]bool   // sequence numbers the server asked the publisher again for
+	reports   int               // receiver reports about the publisher's track
+	twcc      int               // transport-wide congestion feedback packets
+}
+
+// runDirect has a rep publish paced VP8 packets (all but lost) to a room built with cfg and
+// a partner receive them, and reports what each side saw.
+func runDirect(t *testing.T, cfg Config, lost uint16) directRun {
+	t.Helper()
+	media, err := ListenMedia(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = media.Close() })
+	cfg.Media, cfg.IncludeLoopback = media, true
+	api, err := NewAPI(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := NewRoom(RoomParams{ID: "direct", API: api, Config: cfg})
+	t.Cleanup(room.Close)
+
+	var mu sync.Mutex
+	run := directRun{received: map[uint16][]byte{}, nacked: map[uint16]bool{}}
+	partner := joinPeer(t, room, "partner", RolePartner, nil)
+	partner.down.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		for {
+			p, _, err := tr.ReadRTP()
+			if err != nil {
+				return
+			}
+			if len(p.Payload) >= 4 {
+				mu.Lock()
+				run.received[binary.BigEndian.Uint16(p.Payload[2:])] = bytes.Clone(p.Payload)
+				mu.Unlock()
+			}
+		}
+	})
+
+	video, err := webrtc.NewTrackLocalStaticRTP(VP8Codec.RTPCodecCapability, "video", "rep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sender *webrtc.RTPSender
+	rep := joinPeer(t, room, "rep", RoleRep, func(pc *webrtc.PeerConnection) {
+		if sender, err = pc.AddTrack(video); err != nil {
+			t.Fatal(err)
+		}
+	})
+	go func() {
+		for {
+			pkts, _, err := sender.ReadRTCP()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			for _, p := range pkts {
+				switch p := p.(type) {
+				case *rtcp.TransportLayerNack:
+					for _, pair := range p.Nacks {
+						for _, seq := range pair.PacketList() {
+							run.nacked[seq] = true
+						}
+					}
+				case *rtcp.ReceiverReport:
+					run.reports += len(p.Reports)
+				case *rtcp.TransportLayerCC:
+					run.twcc++
+				}
+			}
+			mu.Unlock()
+		}
+	}()
+	waitFor(t, func() bool { return rep.up.ConnectionState() == webrtc.PeerConnectionStateConnected })
+
+	// The payload carries its sequence number, so that what arrives can be matched to what
+	// was sent whatever the down-track rewrote.
+	const first, count = 1000, 400
+	payloadOf := func(seq uint16) []byte {
+		p := vp8Packet(seq, 0, seq%50 == 0).Payload
+		binary.BigEndian.PutUint16(p[2:], seq)
+		return p
+	}
+	for seq := uint16(first); seq < first+count; seq++ {
+		if seq == lost {
+			continue
+		}
+		pkt := vp8Packet(seq, uint32(seq/5)*3000, seq%50 == 0)
+		pkt.Payload = payloadOf(seq)
+		if err := video.WriteRTP(pkt); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	waitFor(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(run.received[first+count-1]) > 0 && run.reports > 0
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for seq, p := range run.received {
+		if !bytes.Equal(p, payloadOf(seq)) {
+			t.Errorf("packet %d arrived with another payload", seq)
+		}
+	}
+	rep.p.room.mu.Lock()
+	run.published = rep.p.published[webrtc.RTPCodecTypeVideo]
+	rep.p.room.mu.Unlock()
+	if run.published == nil {
+		t.Fatal("the rep's video is not published")
+	}
+	return run
+}
+
+// TestDirectReceive: the publisher's packets are taken off the socket by the direct receiver
+// (nearly all: the first ones come through Pion, which announces the track), forwarded intact,
+// and the feedback Pion's interceptors used to give still reaches the publisher: a NACK for
+// the lost packet, receiver reports, TWCC feedback.
+func TestDirectReceive(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"ephemeral ports", Config{}},
+		{"single port", Config{MediaPort: freeUDPPort(t)}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			const lost = 1234
+			run := runDirect(t, mode.cfg, lost)
+			c := run.published.counts()
+			if c.receivedDirect < c.received*9/10 {
+				t.Errorf("%d of %d packets were received directly, want ≥ 90%%", c.receivedDirect, c.received)
+			}
+			// The receiver's down connection is negotiated once the track is published, and
+			// then waits for a keyframe (every 50th packet): from the third one on it has all.
+			for seq := uint16(1100); seq < 1400; seq++ {
+				if seq != lost && run.received[seq] == nil {
+					t.Errorf("packet %d did not reach the receiver", seq)
+				}
+			}
+			if !run.nacked[lost] {
+				t.Errorf("no NACK for the lost packet %d (NACKed: %v)", lost, run.nacked)
+			}
+			if run.twcc == 0 {
+				t.Error("no TWCC feedback reached the publisher")
+			}
+		})
+	}
+}
+
+// TestPionReceive: with Config.PionReceive everything still arrives, through Pion, with the
+// same feedback.
+func TestPionReceive(t *testing.T) {
+	const lost = 1100
+	run := runDirect(t, Config{PionReceive: true}, lost)
+	if c := run.published.counts(); c.receivedDirect != 0 || c.received < 390 {
+		t.Errorf("received %d packets, %d directly; want ≥ 390, none directly", c.received, c.receivedDirect)
+	}
+	if !run.nacked[lost] || run.twcc == 0 {
+		t.Errorf("feedback missing: NACK for %d %v, TWCC packets %d", lost, run.nacked[lost], run.twcc)
+	}
+}
+
+// TestDirectReceiverWithWrongKeysTurnsOff: if the first packet does not decrypt with the keys
+// the handshake revealed, the direct receiver gives up and Pion receives everything.
+func TestDirectReceiverWithWrongKeysTurnsOff(t *testing.T) {
+	keys := &keyCatcher{serverRandom: make([]byte, 32), clientRandom: make([]byte, 32),
+		master: make([]byte, 48), profile: 0x0007} // SRTP_AEAD_AES_128_GCM, all-zero secrets
+	d := newDirectReceiver(keys, nil, discardLogger())
+	d.attach(nil)
+	if d.ctx == nil || d.off {
+		t.Fatalf("attach with keys: ctx %v, off %v", d.ctx, d.off)
+	}
+	garbage := make([]byte, 200)
+	garbage[0] = 0x80
+	var h rtp.Header
+	if out, ok := d.decrypt(make([]byte, 0, maxPacket), garbage, &h); out != nil || ok {
+		t.Fatalf("a packet that cannot decrypt: out %v, taken %v", out != nil, ok)
+	}
+	if !d.off {
+		t.Error("the direct receiver stays on after its keys failed")
+	}
+}
