@@ -25,10 +25,12 @@ const pliMinInterval = 500 * time.Millisecond
 // (nack.DisableCopy), holding the very header and payload it was handed: the reader reads
 // each video packet into its own slot of a ring of packetRing buffers, each down-track writes
 // from its own ring of headers, and a slot is reused only packetRing packets later, when the
-// responder has long dropped it.
+// responder has dropped it ringMargin packets ago (a second of video: a retransmission the
+// responder started just before dropping it has long been sent).
 const (
 	nackHistory = 128
-	packetRing  = 2 * nackHistory
+	ringMargin  = 64
+	packetRing  = nackHistory + ringMargin
 )
 
 // maxPacket is the largest RTP packet read (Pion's receive MTU is 1460).

@@ -17,7 +17,7 @@ import (
 // plane's sockets (single-port mode, or tracked ephemeral ones) and the TURN server phones
 // fall back to.
 type networks struct {
-	media *sfu.MediaNet                                // nil: ephemeral sockets, untracked
+	media *sfu.MediaNet
 	turn  *turnserver.Server                           // nil: no embedded TURN server
 	ice   func(participantID string) []proto.ICEServer // nil: no ICE servers in welcomes
 }
@@ -33,9 +33,8 @@ func startNetworks(cfg Config, sfuCfg sfu.Config, certs *certificates, log *slog
 		n.ice = creds.ICEServers
 		log.Info("TURN: external server", "urls", cfg.TURNURLs)
 	}
-	if cfg.MediaPort == 0 && (cfg.TURNPort == 0 || n.ice != nil) {
-		return n, nil
-	}
+	// The media plane's sockets are always a MediaNet's: the direct receiver needs to know
+	// them, as does the embedded TURN server.
 	var err error
 	if n.media, err = sfu.ListenMedia(sfuCfg); err != nil {
 		return nil, fmt.Errorf("app: %w", err)
