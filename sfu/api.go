@@ -11,8 +11,6 @@ import (
 	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/nack"
-	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -44,14 +42,13 @@ const AudioLevelURI = sdp.AudioLevelURI
 const certLifetime = 7 * 24 * time.Hour
 
 // API makes the server's PeerConnections. Up connections only receive media and down
-// connections only send it, so each gets only the interceptors its direction uses: every
-// interceptor costs a goroutine and a ticker per connection, and on the wrong side it ticks
-// for nothing.
+// connections only send it. Neither has Pion's interceptors: the feedback each direction
+// needs is the tracks' own, so that it also covers what the direct receiver and sender move
+// past Pion's stack.
 type API struct {
-	upEngine *webrtc.MediaEngine
-	settings webrtc.SettingEngine // the up connections', copied for each one's own hooks
-	direct   *MediaNet            // nil: up connections receive through Pion only
-	down     *webrtc.API
+	upEngine, downEngine *webrtc.MediaEngine
+	settings             webrtc.SettingEngine // copied for each connection's own hooks
+	direct               *MediaNet            // nil: connections receive and send through Pion only
 
 	mu      sync.Mutex // guards the following fields
 	cert    webrtc.Certificate
@@ -80,16 +77,11 @@ func NewAPI(cfg Config) (*API, error) {
 	if err != nil {
 		return nil, err
 	}
-	downEngine, downReg, err := downInterceptors()
+	downEngine, err := mediaEngine()
 	if err != nil {
 		return nil, err
 	}
-	a := &API{
-		upEngine: upEngine,
-		settings: se,
-		down: webrtc.NewAPI(webrtc.WithMediaEngine(downEngine), webrtc.WithInterceptorRegistry(downReg),
-			webrtc.WithSettingEngine(se)),
-	}
+	a := &API{upEngine: upEngine, downEngine: downEngine, settings: se}
 	if !cfg.PionReceive {
 		a.direct = cfg.Media
 	}
@@ -105,25 +97,38 @@ func (a *API) NewUp() (*webrtc.PeerConnection, error) {
 	return pc, err
 }
 
-// newUp makes an up connection with the keyCatcher of its DTLS handshake (nil when up
-// connections receive through Pion only). Each has an API of its own for the catcher's hooks;
-// Pion copies the media engine for every connection anyway, and the interceptors that matter
-// on this side run in the up-tracks (feedback), so the API holds nothing else.
-func (a *API) newUp() (*webrtc.PeerConnection, *keyCatcher, error) {
+// NewDown makes a down connection: it sends a participant what the policy grants them.
+func (a *API) NewDown() (*webrtc.PeerConnection, error) {
+	pc, _, err := a.newDown()
+	return pc, err
+}
+
+// newUp makes an up connection with the keyCatcher of its DTLS handshake (nil when it
+// receives through Pion only).
+func (a *API) newUp() (*webrtc.PeerConnection, *keyCatcher, error) { return a.newConn(a.upEngine) }
+
+// newDown makes a down connection with the keyCatcher of its DTLS handshake (nil when it
+// sends through Pion only).
+func (a *API) newDown() (*webrtc.PeerConnection, *keyCatcher, error) {
+	return a.newConn(a.downEngine)
+}
+
+// newConn makes a connection with an API of its own, for its keyCatcher's hooks: Pion copies
+// the media engine for every connection anyway. The API has no interceptors: what they did is
+// done by the up-tracks (feedback: NACKs, receiver reports, TWCC) and down-tracks (NACK
+// history, sender reports), on packets that the direct receiver and sender move past Pion.
+func (a *API) newConn(engine *webrtc.MediaEngine) (*webrtc.PeerConnection, *keyCatcher, error) {
 	se := a.settings
 	var keys *keyCatcher
 	if a.direct != nil {
 		keys = &keyCatcher{}
 		keys.configure(&se)
 	}
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(a.upEngine),
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(engine),
 		webrtc.WithInterceptorRegistry(&interceptor.Registry{}), webrtc.WithSettingEngine(se))
 	pc, err := a.newPC(api)
 	return pc, keys, err
 }
-
-// NewDown makes a down connection: it sends a participant what the policy grants them.
-func (a *API) NewDown() (*webrtc.PeerConnection, error) { return a.newPC(a.down) }
 
 func (a *API) newPC(api *webrtc.API) (*webrtc.PeerConnection, error) {
 	cert, err := a.certificate()
@@ -188,27 +193,4 @@ func upEngine() (*webrtc.MediaEngine, error) {
 		return nil, fmt.Errorf("sfu: twcc extension: %w", err)
 	}
 	return m, nil
-}
-
-// downInterceptors are the sending side's: the NACK responder and sender reports (which
-// receivers use to sync audio and video).
-func downInterceptors() (*webrtc.MediaEngine, *interceptor.Registry, error) {
-	m, err := mediaEngine()
-	if err != nil {
-		return nil, nil, err
-	}
-	// The responder keeps nackHistory packets of each video track, without copying them: the
-	// up-track reader and the down-tracks keep what it holds unchanged (see nackHistory).
-	resp, err := nack.NewResponderInterceptor(nack.ResponderSize(nackHistory), nack.DisableCopy())
-	if err != nil {
-		return nil, nil, fmt.Errorf("sfu: nack responder: %w", err)
-	}
-	sr, err := report.NewSenderInterceptor()
-	if err != nil {
-		return nil, nil, fmt.Errorf("sfu: sender reports: %w", err)
-	}
-	reg := &interceptor.Registry{}
-	reg.Add(resp)
-	reg.Add(sr)
-	return m, reg, nil
 }

@@ -62,21 +62,10 @@ func (d *directReceiver) attach(pair *webrtc.ICECandidatePair) {
 		d.ctx = ctx
 	}
 	d.detachLocked()
-	if pair == nil || pair.Local == nil || pair.Remote == nil ||
-		pair.Local.Protocol != webrtc.ICEProtocolUDP || pair.Remote.Protocol != webrtc.ICEProtocolUDP {
-		return
+	if conn, remote, ok := d.media.route(pair); ok {
+		d.at, d.remote = conn, remote
+		conn.route(remote, d)
 	}
-	local, err1 := netip.ParseAddr(pair.Local.Address)
-	remote, err2 := netip.ParseAddr(pair.Remote.Address)
-	if err1 != nil || err2 != nil {
-		return
-	}
-	conn := d.media.conn(netip.AddrPortFrom(local, pair.Local.Port))
-	if conn == nil {
-		return
-	}
-	d.at, d.remote = conn, routeKey(netip.AddrPortFrom(remote, pair.Remote.Port))
-	conn.route(d.remote, d)
 }
 
 func (d *directReceiver) detachLocked() {
@@ -150,6 +139,25 @@ func (d *directReceiver) decrypt(dst, b []byte, h *rtp.Header) (out []byte, ok b
 	d.detachLocked()
 	d.log.Warn("direct receive turned off: the first packet did not decrypt", "err", err)
 	return nil, false
+}
+
+// route is the socket and remote address of a selected candidate pair, if it is UDP on one of
+// m's sockets.
+func (m *MediaNet) route(pair *webrtc.ICECandidatePair) (*trackedConn, netip.AddrPort, bool) {
+	if pair == nil || pair.Local == nil || pair.Remote == nil ||
+		pair.Local.Protocol != webrtc.ICEProtocolUDP || pair.Remote.Protocol != webrtc.ICEProtocolUDP {
+		return nil, netip.AddrPort{}, false
+	}
+	local, err1 := netip.ParseAddr(pair.Local.Address)
+	remote, err2 := netip.ParseAddr(pair.Remote.Address)
+	if err1 != nil || err2 != nil {
+		return nil, netip.AddrPort{}, false
+	}
+	conn := m.conn(netip.AddrPortFrom(local, pair.Local.Port))
+	if conn == nil {
+		return nil, netip.AddrPort{}, false
+	}
+	return conn, routeKey(netip.AddrPortFrom(remote, pair.Remote.Port)), true
 }
 
 // routeKey is the form of a remote address that routes are kept under. It drops zones: a

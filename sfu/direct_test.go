@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 type directRun struct {
 	published *UpTrack
 	received  map[uint16][]byte // by the publisher's sequence number (carried in the payload)
+	copies    map[uint16]int    // how many times each arrived
+	srs       int               // sender reports the receiver got
 	nacked    map[uint16]bool   // sequence numbers the server asked the publisher again for
 	reports   int               // receiver reports about the publisher's track
 	twcc      int               // transport-wide congestion feedback packets
@@ -39,17 +42,36 @@ func runDirect(t *testing.T, cfg Config, lost uint16) directRun {
 	t.Cleanup(room.Close)
 
 	var mu sync.Mutex
-	run := directRun{received: map[uint16][]byte{}, nacked: map[uint16]bool{}}
+	run := directRun{received: map[uint16][]byte{}, copies: map[uint16]int{}, nacked: map[uint16]bool{}}
 	partner := joinPeer(t, room, "partner", RolePartner, nil)
-	partner.down.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	var downSSRC atomic.Uint32
+	partner.down.OnTrack(func(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+		downSSRC.Store(uint32(tr.SSRC()))
+		go func() {
+			for {
+				pkts, _, err := recv.ReadRTCP()
+				if err != nil {
+					return
+				}
+				for _, p := range pkts {
+					if sr, ok := p.(*rtcp.SenderReport); ok && sr.SSRC == uint32(tr.SSRC()) && sr.PacketCount > 0 {
+						mu.Lock()
+						run.srs++
+						mu.Unlock()
+					}
+				}
+			}
+		}()
 		for {
 			p, _, err := tr.ReadRTP()
 			if err != nil {
 				return
 			}
 			if len(p.Payload) >= 4 {
+				seq := binary.BigEndian.Uint16(p.Payload[2:])
 				mu.Lock()
-				run.received[binary.BigEndian.Uint16(p.Payload[2:])] = bytes.Clone(p.Payload)
+				run.received[seq] = bytes.Clone(p.Payload)
+				run.copies[seq]++
 				mu.Unlock()
 			}
 		}
@@ -115,6 +137,19 @@ func runDirect(t *testing.T, cfg Config, lost uint16) directRun {
 		defer mu.Unlock()
 		return len(run.received[first+count-1]) > 0 && run.reports > 0
 	})
+	// The receiver asks again for a packet it has (its SRTP accepts the replay): the server
+	// resends it from its history.
+	again := uint16(first + count - 10)
+	if err := partner.down.WriteRTCP([]rtcp.Packet{&rtcp.TransportLayerNack{
+		MediaSSRC: downSSRC.Load(), Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{again}),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return run.copies[again] > 1 && run.srs > 0
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	for seq, p := range run.received {
@@ -150,6 +185,9 @@ func TestDirectReceive(t *testing.T) {
 			if c.receivedDirect < c.received*9/10 {
 				t.Errorf("%d of %d packets were received directly, want ≥ 90%%", c.receivedDirect, c.received)
 			}
+			if c.forwardedDirect < c.forwarded*9/10 || c.forwarded < 300 {
+				t.Errorf("%d of %d packets were sent directly, want ≥ 90%% of ≥ 300", c.forwardedDirect, c.forwarded)
+			}
 			// The receiver's down connection is negotiated once the track is published, and
 			// then waits for a keyframe (every 50th packet): from the third one on it has all.
 			for seq := uint16(1100); seq < 1400; seq++ {
@@ -172,8 +210,9 @@ func TestDirectReceive(t *testing.T) {
 func TestPionReceive(t *testing.T) {
 	const lost = 1100
 	run := runDirect(t, Config{PionReceive: true}, lost)
-	if c := run.published.counts(); c.receivedDirect != 0 || c.received < 390 {
-		t.Errorf("received %d packets, %d directly; want ≥ 390, none directly", c.received, c.receivedDirect)
+	if c := run.published.counts(); c.receivedDirect != 0 || c.received < 390 || c.forwardedDirect != 0 {
+		t.Errorf("received %d packets, %d directly, sent %d directly; want ≥ 390, none directly",
+			c.received, c.receivedDirect, c.forwardedDirect)
 	}
 	if !run.nacked[lost] || run.twcc == 0 {
 		t.Errorf("feedback missing: NACK for %d %v, TWCC packets %d", lost, run.nacked[lost], run.twcc)

@@ -2,7 +2,9 @@ package sfu
 
 import (
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -17,16 +19,19 @@ type binding struct {
 }
 
 // DownTrack is one receiver's copy of one up-track: a webrtc.TrackLocal with its own SSRC,
-// payload type and sequence numbering, a keyframe gate and counters.
+// payload type and sequence numbering, a keyframe gate, the history it answers NACKs from, and
+// counters.
 //
-// WriteRTP runs on the up-track's reader goroutine only; the fields below "owned by the reader"
-// are touched nowhere else. Bind and Unbind run on Pion's goroutines and publish through bind.
+// WriteRTP runs on the up-track's reader goroutine only (serialized by UpTrack.rmu); the fields
+// below "owned by the reader" are touched nowhere else. Bind and Unbind run on Pion's
+// goroutines and publish through bind; NACKs are answered on the sender's RTCP reader.
 type DownTrack struct {
 	id, streamID string
 	kind         webrtc.RTPCodecType
 	codec        webrtc.RTPCodecCapability
 	up           *UpTrack
 	receiver     ParticipantID
+	sender       *directSender // the receiver's down connection's; nil: Pion sends
 
 	bind atomic.Pointer[binding]
 	// visible is whether the publisher may know of the receiver; a hidden receiver's keyframe
@@ -34,18 +39,25 @@ type DownTrack struct {
 	visible atomic.Bool
 
 	// owned by the reader:
-	// hdrs are the headers written, one slot per packet in turn: Pion's NACK responder keeps
-	// the header it was handed (see nackHistory), so a slot is reused only packetRing packets
-	// later. Audio, which is not retransmitted, has one slot.
-	hdrs    []rtp.Header
-	next    int
 	started bool
+
+	// The history: the headers written, in the slot of their sequence number, and their
+	// payloads (the up-track's ring slots, see nackHistory). Audio, which is not retransmitted,
+	// has one slot. The reader writes it under hmu; the RTCP reader reads it under hmu to
+	// answer NACKs.
+	hmu      sync.Mutex
+	hdrs     []rtp.Header
+	payloads [][]byte
+	newest   uint16
 
 	// Counters, written by the reader (and the RTCP reader for nacks and plis), read by
 	// anyone.
 	packets, bytes            atomic.Uint64
+	direct                    atomic.Uint64 // of packets, those the direct sender sent
+	payloadBytes              atomic.Uint64 // for sender reports
 	keyframeWait, writeErrors atomic.Uint64
 	nacks, plis               atomic.Uint64
+	resent                    atomic.Uint64
 }
 
 func newDownTrack(up *UpTrack, receiver ParticipantID, visible bool) *DownTrack {
@@ -56,7 +68,8 @@ func newDownTrack(up *UpTrack, receiver ParticipantID, visible bool) *DownTrack 
 		codec:    up.codec,
 		up:       up,
 		receiver: receiver,
-		hdrs:     make([]rtp.Header, ringSize(up.kind)),
+		hdrs:     make([]rtp.Header, historySize(up.kind)),
+		payloads: make([][]byte, historySize(up.kind)),
 	}
 	d.visible.Store(visible)
 	return d
@@ -107,6 +120,7 @@ func (d *DownTrack) Stats() Stats {
 // downCounts are a down-track's counters, for the metrics.
 type downCounts struct {
 	packets, bytes            uint64
+	direct                    uint64
 	keyframeWait, writeErrors uint64
 	nacks, plis               uint64
 }
@@ -114,6 +128,7 @@ type downCounts struct {
 func (c *downCounts) add(o downCounts) {
 	c.packets += o.packets
 	c.bytes += o.bytes
+	c.direct += o.direct
 	c.keyframeWait += o.keyframeWait
 	c.writeErrors += o.writeErrors
 	c.nacks += o.nacks
@@ -124,6 +139,7 @@ func (d *DownTrack) counts() downCounts {
 	return downCounts{
 		packets:      d.packets.Load(),
 		bytes:        d.bytes.Load(),
+		direct:       d.direct.Load(),
 		keyframeWait: d.keyframeWait.Load(),
 		writeErrors:  d.writeErrors.Load(),
 		nacks:        d.nacks.Load(),
@@ -132,13 +148,18 @@ func (d *DownTrack) counts() downCounts {
 }
 
 // handleRTCP takes the RTCP the receiver sent about this track (its sender's ReadRTCP): it
-// counts NACKs (Pion's NACK responder answers them) and passes keyframe requests on to the
-// publisher.
+// answers NACKs from the history and passes keyframe requests on to the publisher.
 func (d *DownTrack) handleRTCP(pkts []rtcp.Packet) {
 	for _, pkt := range pkts {
-		switch pkt.(type) {
+		switch pkt := pkt.(type) {
 		case *rtcp.TransportLayerNack:
 			d.nacks.Add(1)
+			for _, pair := range pkt.Nacks {
+				pair.Range(func(seq uint16) bool {
+					d.resend(seq)
+					return true
+				})
+			}
 		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 			d.plis.Add(1)
 			d.up.RequestKeyframe(d.visible.Load())
@@ -164,10 +185,9 @@ func (d *DownTrack) WriteRTP(p *rtp.Packet) {
 	// and the gate only holds back packets before its first, so the receiver sees no gap. The
 	// SSRC and payload type are the receiver's own, as negotiated on its down connection;
 	// header extensions are dropped because their ids are per connection.
-	h := &d.hdrs[d.next]
-	if d.next++; d.next == len(d.hdrs) {
-		d.next = 0
-	}
+	i := int(p.SequenceNumber) & (len(d.hdrs) - 1)
+	d.hmu.Lock()
+	h := &d.hdrs[i]
 	*h = rtp.Header{
 		Version:        2,
 		Padding:        p.Padding,
@@ -178,13 +198,75 @@ func (d *DownTrack) WriteRTP(p *rtp.Packet) {
 		SSRC:           b.ssrc,
 		PaddingSize:    p.PaddingSize,
 	}
-	n, err := b.write.WriteRTP(h, p.Payload)
+	d.payloads[i] = p.Payload
+	d.newest = p.SequenceNumber
+	d.hmu.Unlock()
+	n, err := d.send(b, h, p.Payload)
 	if err != nil {
 		d.writeErrors.Add(1)
 		return
 	}
 	d.packets.Add(1)
 	d.bytes.Add(uint64(n))
+	d.payloadBytes.Add(uint64(len(p.Payload)))
+}
+
+// send writes one packet through the direct sender, or through Pion when it cannot.
+func (d *DownTrack) send(b *binding, h *rtp.Header, payload []byte) (int, error) {
+	if n, err := d.sender.write(h, payload); err != errNotDirect {
+		if err == nil {
+			d.direct.Add(1)
+		}
+		return n, err
+	}
+	return b.write.WriteRTP(h, payload)
+}
+
+// resend answers a NACK for seq with the very packet, if it is still in the history: written,
+// and at most nackHistory packets ago, so that its payload slot is far from reuse.
+func (d *DownTrack) resend(seq uint16) {
+	b := d.bind.Load()
+	if b == nil || d.kind != webrtc.RTPCodecTypeVideo {
+		return
+	}
+	d.hmu.Lock()
+	i := int(seq) & (len(d.hdrs) - 1)
+	h, payload := d.hdrs[i], d.payloads[i]
+	fresh := payload != nil && h.SequenceNumber == seq && d.newest-seq < nackHistory && h.SSRC == b.ssrc
+	d.hmu.Unlock()
+	if !fresh {
+		return
+	}
+	if _, err := d.send(b, &h, payload); err == nil {
+		d.resent.Add(1)
+	}
+}
+
+// senderReport is the RTCP sender report of this track at now, false before it has sent
+// anything. Its RTP time is the publisher's clock (the down-track keeps its timestamps)
+// extrapolated from the last packet.
+func (d *DownTrack) senderReport(now time.Time) (*rtcp.SenderReport, bool) {
+	b := d.bind.Load()
+	ts, at := d.up.clock()
+	if b == nil || d.packets.Load() == 0 || at == 0 || d.codec.ClockRate == 0 {
+		return nil, false
+	}
+	elapsed := now.UnixNano() - at
+	return &rtcp.SenderReport{
+		SSRC:        b.ssrc,
+		NTPTime:     ntpTime(now),
+		RTPTime:     ts + uint32(elapsed*int64(d.codec.ClockRate)/int64(time.Second)),
+		PacketCount: uint32(d.packets.Load()),
+		OctetCount:  uint32(d.payloadBytes.Load()),
+	}, true
+}
+
+// ntpTime is t in the 64-bit NTP format of sender reports (RFC 3550 4).
+func ntpTime(t time.Time) uint64 {
+	const unixToNTP = 2208988800
+	secs := uint64(t.Unix()) + unixToNTP
+	frac := uint64(t.Nanosecond()) << 32 / uint64(time.Second)
+	return secs<<32 | frac
 }
 
 // isVP8Keyframe reports whether an RTP payload starts a VP8 keyframe (RFC 7741 §4.2-4.3).

@@ -21,8 +21,8 @@ import (
 // srtpReplayWindow is the replay window of a direct receiver's SRTP context: Pion's default.
 const srtpReplayWindow = 64
 
-// keyCatcher learns the SRTP keys a publisher encrypts with, from the DTLS handshake of one
-// up connection in which the server is the DTLS server. Pion keeps the DTLS connection to
+// keyCatcher learns the SRTP keys of one connection in which the server is the DTLS server,
+// from its handshake. Pion keeps the DTLS connection to
 // itself, so the keys are rebuilt as the connection's own exporter (RFC 5705) would: from the
 // ServerHello the server sends (its random, cipher suite and SRTP profile) and the master
 // secret with the client random, which dtls writes in the NSS key log format. Nothing is
@@ -40,7 +40,8 @@ type keyCatcher struct {
 // configure has se's DTLS handshakes report to k. se must then serve one connection only.
 func (k *keyCatcher) configure(se *webrtc.SettingEngine) {
 	// Passive when answering, so that the server is the DTLS server of every up connection
-	// (publishers offer them): the ServerHello is then the server's own.
+	// (publishers offer them): the ServerHello is then the server's own. Down connections are
+	// offered by the server (actpass), and browsers and Pion answer active.
 	_ = se.SetAnsweringDTLSRole(webrtc.DTLSRoleServer)
 	se.SetDTLSServerHelloMessageHook(k.serverHello)
 	se.SetDTLSKeyLogWriter(k)
@@ -79,8 +80,13 @@ func (k *keyCatcher) Write(line []byte) (int, error) {
 	return len(line), nil
 }
 
-// remoteContext is the SRTP context that decrypts what the DTLS client (the publisher) sends.
-func (k *keyCatcher) remoteContext() (*srtp.Context, error) {
+// remoteContext is the SRTP context that decrypts what the DTLS client (the peer) sends.
+func (k *keyCatcher) remoteContext() (*srtp.Context, error) { return k.context(false) }
+
+// localContext is the SRTP context that encrypts what the server sends.
+func (k *keyCatcher) localContext() (*srtp.Context, error) { return k.context(true) }
+
+func (k *keyCatcher) context(local bool) (*srtp.Context, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.master == nil || k.serverRandom == nil || k.profile == 0 {
@@ -99,8 +105,11 @@ func (k *keyCatcher) remoteContext() (*srtp.Context, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sfu: srtp keying material: %w", err)
 	}
-	key := material[:keyLen]
-	salt := material[2*keyLen : 2*keyLen+saltLen]
+	key, salt := material[:keyLen], material[2*keyLen:2*keyLen+saltLen]
+	if local {
+		key, salt = material[keyLen:2*keyLen], material[2*keyLen+saltLen:]
+		return srtp.CreateContext(key, salt, profile)
+	}
 	// Cryptex (RFC 9335) enabled reads both encrypted and clear header extensions, whatever
 	// the offer negotiated: Pion offers it, browsers may.
 	return srtp.CreateContext(key, salt, profile, srtp.SRTPReplayProtection(srtpReplayWindow),

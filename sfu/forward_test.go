@@ -168,46 +168,44 @@ func BenchmarkReadPath(b *testing.B) {
 	}
 }
 
-// headerWriter remembers the header pointer of every write.
-type headerWriter struct {
-	countingWriter
-	ptrs []*rtp.Header
-}
-
-func (w *headerWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
-	w.ptrs = append(w.ptrs, h)
-	return w.countingWriter.WriteRTP(h, payload)
-}
-
-// TestVideoHeadersOutliveTheNACKHistory checks the promise that lets Pion's NACK responder keep
-// headers without copying them (nackHistory): a video down-track hands each packet a header of
-// its own, reused only packetRing writes later.
-func TestVideoHeadersOutliveTheNACKHistory(t *testing.T) {
+// TestNACKHistory: a video down-track answers a NACK with the packet it wrote, header and
+// payload, while it is within nackHistory packets of the newest; not a packet it never wrote,
+// an older one, or one from the future.
+func TestNACKHistory(t *testing.T) {
 	up := testUpTrack(webrtc.RTPCodecTypeVideo)
-	d := newDownTrack(up, "r1", true)
-	w := &headerWriter{}
-	d.bind.Store(&binding{ssrc: 7, pt: 96, write: w})
-	up.addDown(d)
-	for seq := range uint16(packetRing + 1) {
-		up.forward(vp8Packet(seq, 0, true))
-	}
-	seen := map[*rtp.Header]int{}
-	for i, h := range w.ptrs[:packetRing] {
-		if j, dup := seen[h]; dup {
-			t.Fatalf("writes %d and %d share a header, within the NACK history", j, i)
+	d, w := boundDown(up, "r1", 7, 96)
+	const first, last = 100, 100 + 3*nackHistory
+	for seq := uint16(first); seq <= last; seq++ {
+		if seq == last-5 {
+			continue // lost on the way in: never written
 		}
-		seen[h] = i
+		p := vp8Packet(seq, uint32(seq)*10, true)
+		p.Payload = p.Payload[:int(seq)%300+10] // each packet its own length
+		up.forward(p)
 	}
-	if w.ptrs[packetRing] != w.ptrs[0] {
-		t.Errorf("the header ring does not wrap at packetRing")
-	}
-	// The last write reused the first slot; every other slot still holds its own packet.
-	for i := 1; i < packetRing; i++ {
-		if got := w.ptrs[i].SequenceNumber; got != uint16(i) {
-			t.Fatalf("header of write %d now says sequence %d", i, got)
+	written := w.n
+	for _, c := range []struct {
+		seq  uint16
+		sent bool
+	}{
+		{last, true},
+		{last - nackHistory + 1, true},
+		{last - nackHistory, false}, // one too old
+		{last - 5, false},           // never written
+		{last + 1, false},           // not yet
+		{first, false},
+	} {
+		before := w.n
+		d.resend(c.seq)
+		if sent := w.n > before; sent != c.sent {
+			t.Errorf("NACK for %d: resent %v, want %v", c.seq, sent, c.sent)
+			continue
+		}
+		if c.sent && (w.last.SequenceNumber != c.seq || w.last.SSRC != 7 || w.lastSize != int(c.seq)%300+10) {
+			t.Errorf("NACK for %d resent sequence %d, SSRC %d, %d bytes", c.seq, w.last.SequenceNumber, w.last.SSRC, w.lastSize)
 		}
 	}
-	if nackHistory >= packetRing {
-		t.Errorf("nackHistory %d must stay below packetRing %d", nackHistory, packetRing)
+	if got := d.resent.Load(); got != 2 || w.n != written+2 {
+		t.Errorf("resent %d packets (%d writes), want 2", got, w.n-written)
 	}
 }

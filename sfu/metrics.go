@@ -39,6 +39,7 @@ type trackCounts struct {
 	received, receivedBytes   uint64
 	receivedDirect            uint64 // of received, taken off the socket by the direct receiver
 	forwarded, forwardedBytes uint64
+	forwardedDirect           uint64 // of forwarded, sent by the direct sender
 	keyframeWait, writeErrors uint64
 	keyframeRequests          uint64 // PLIs sent to publishers
 	nacks, plis               uint64 // NACKs and PLI/FIR received from receivers
@@ -52,6 +53,7 @@ func (c *trackCounts) add(o trackCounts) {
 	c.receivedDirect += o.receivedDirect
 	c.forwarded += o.forwarded
 	c.forwardedBytes += o.forwardedBytes
+	c.forwardedDirect += o.forwardedDirect
 	c.keyframeWait += o.keyframeWait
 	c.writeErrors += o.writeErrors
 	c.keyframeRequests += o.keyframeRequests
@@ -62,6 +64,7 @@ func (c *trackCounts) add(o trackCounts) {
 func (c *trackCounts) addDown(d downCounts) {
 	c.forwarded += d.packets
 	c.forwardedBytes += d.bytes
+	c.forwardedDirect += d.direct
 	c.keyframeWait += d.keyframeWait
 	c.writeErrors += d.writeErrors
 	c.nacks += d.nacks
@@ -123,6 +126,9 @@ var (
 		[]string{"kind"}, nil)
 	forwardedDesc = prometheus.NewDesc("ringside_packets_forwarded_total",
 		"RTP packets written to receivers.", []string{"kind"}, nil)
+	forwardedDirectDesc = prometheus.NewDesc("ringside_packets_forwarded_direct_total",
+		"Of the RTP packets written to receivers, those the direct sender sent; the rest went through Pion's stack.",
+		[]string{"kind"}, nil)
 	forwardedBytesDesc = prometheus.NewDesc("ringside_bytes_forwarded_total",
 		"RTP bytes (headers included) written to receivers.", []string{"kind"}, nil)
 	droppedDesc = prometheus.NewDesc("ringside_packets_dropped_total",
@@ -136,7 +142,7 @@ var (
 
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{upTracksDesc, receivedDesc, receivedBytesDesc, receivedDirectDesc, forwardedDesc,
+	for _, d := range []*prometheus.Desc{upTracksDesc, receivedDesc, receivedBytesDesc, receivedDirectDesc, forwardedDesc, forwardedDirectDesc,
 		forwardedBytesDesc, droppedDesc, keyframeRequestsDesc, rtcpFeedbackDesc} {
 		ch <- d
 	}
@@ -157,6 +163,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		counter(receivedDirectDesc, c.receivedDirect, kind)
 		counter(forwardedDesc, c.forwarded, kind)
 		counter(forwardedBytesDesc, c.forwardedBytes, kind)
+		counter(forwardedDirectDesc, c.forwardedDirect, kind)
 		counter(droppedDesc, c.keyframeWait, kind, "keyframe_wait")
 		counter(droppedDesc, c.writeErrors, kind, "write_error")
 		counter(keyframeRequestsDesc, c.keyframeRequests, kind)

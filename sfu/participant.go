@@ -1,7 +1,9 @@
 package sfu
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -70,7 +72,9 @@ type Participant struct {
 	down   *webrtc.PeerConnection
 	neg    *negotiator
 	direct *directReceiver // nil: the up connection receives through Pion only
+	sender *directSender   // nil: the down connection sends through Pion only
 	fb     *feedback
+	stop   chan struct{} // closed when the participant leaves
 
 	// guarded by room.mu:
 	seat       Seat
@@ -111,49 +115,99 @@ func (p *Participant) Seat() Seat {
 func (p *Participant) DownOffers() int { return p.neg.count() }
 
 func (p *Participant) newPCs(api *API) error {
-	up, keys, err := api.newUp()
+	up, upKeys, err := api.newUp()
 	if err != nil {
 		return fmt.Errorf("%w: up connection: %v", ErrNegotiation, err)
 	}
-	p.up = up
-	if p.down, err = api.NewDown(); err != nil {
-		_ = p.up.Close()
+	down, downKeys, err := api.newDown()
+	if err != nil {
+		_ = up.Close()
 		return fmt.Errorf("%w: down connection: %v", ErrNegotiation, err)
 	}
+	p.up, p.down = up, down
 	p.fb, err = newFeedback(string(p.id), p.up.WriteRTCP, p.log)
 	if err != nil {
 		_ = p.up.Close()
 		_ = p.down.Close()
 		return fmt.Errorf("%w: %v", ErrNegotiation, err)
 	}
-	if keys != nil {
-		p.direct = newDirectReceiver(keys, api.direct, p.log)
-		ice := p.up.SCTP().Transport().ICETransport()
-		ice.OnSelectedCandidatePairChange(func(pair *webrtc.ICECandidatePair) {
-			if p.up.ConnectionState() == webrtc.PeerConnectionStateConnected {
-				p.direct.attach(pair)
-			}
-		})
+	p.stop = make(chan struct{})
+	go p.runSenderReports()
+	var attachUp, attachDown func(*webrtc.ICECandidatePair)
+	if upKeys != nil {
+		p.direct = newDirectReceiver(upKeys, api.direct, p.log)
+		attachUp = p.direct.attach
 	}
+	if downKeys != nil {
+		p.sender = newDirectSender(downKeys, api.direct, p.log)
+		attachDown = p.sender.attach
+	}
+	follow(p.up, p.log.With("conn", "up"), attachUp)
+	follow(p.down, p.log.With("conn", "down"), attachDown)
 	p.upTrickle = &trickler{conn: ConnUp, events: p.events}
 	downTrickle := &trickler{conn: ConnDown, events: p.events}
 	p.neg = &negotiator{pc: p.down, send: p.events.Offer, trickle: downTrickle}
 	p.up.OnICECandidate(p.upTrickle.candidate)
 	p.down.OnICECandidate(downTrickle.candidate)
 	p.up.OnTrack(p.onTrack)
-	p.up.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		p.log.Debug("up connection", "state", s.String())
-		if s == webrtc.PeerConnectionStateConnected && p.direct != nil {
-			pair, err := p.up.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
-			if err == nil {
-				p.direct.attach(pair)
-			}
+	return nil
+}
+
+// follow logs pc's state changes and calls attach (if not nil) with its selected candidate
+// pair whenever it is connected: when it connects (DTLS is done: the keys are known) and when
+// ICE selects another pair while it is.
+func follow(pc *webrtc.PeerConnection, log *slog.Logger, attach func(*webrtc.ICECandidatePair)) {
+	ice := pc.SCTP().Transport().ICETransport()
+	ice.OnSelectedCandidatePairChange(func(pair *webrtc.ICECandidatePair) {
+		if attach != nil && pc.ConnectionState() == webrtc.PeerConnectionStateConnected {
+			attach(pair)
 		}
 	})
-	p.down.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		p.log.Debug("down connection", "state", s.String())
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		log.Debug("connection", "state", s.String())
+		if attach == nil || s != webrtc.PeerConnectionStateConnected {
+			return
+		}
+		if pair, err := ice.GetSelectedCandidatePair(); err == nil {
+			attach(pair)
+		}
 	})
-	return nil
+}
+
+// senderReportInterval is how often each receiver gets a sender report per track: Pion's
+// and libwebrtc's cadence. Receivers need them to play audio and video in sync.
+const senderReportInterval = time.Second
+
+// runSenderReports sends the participant's down connection a sender report for each track it
+// receives, until the participant leaves.
+func (p *Participant) runSenderReports() {
+	tick := time.NewTicker(senderReportInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-tick.C:
+		}
+		p.room.mu.Lock()
+		downs := make([]*DownTrack, 0, len(p.subs))
+		for _, sub := range p.subs {
+			downs = append(downs, sub.down)
+		}
+		p.room.mu.Unlock()
+		now := time.Now()
+		var pkts []rtcp.Packet
+		for _, d := range downs {
+			if sr, ok := d.senderReport(now); ok {
+				pkts = append(pkts, sr)
+			}
+		}
+		if len(pkts) > 0 {
+			if err := p.down.WriteRTCP(pkts); err != nil && !errors.Is(err, io.ErrClosedPipe) {
+				p.log.Debug("sender reports", "err", err)
+			}
+		}
+	}
 }
 
 // HandleOffer applies the client's offer for the up connection; the answer goes out through
@@ -336,8 +390,8 @@ func (p *Participant) publishPending() {
 	}
 }
 
-// readRTCP drains a down sender's RTCP (the NACK responder needs it read); the down-track
-// counts it and passes the receiver's keyframe requests on to the publisher.
+// readRTCP drains a down sender's RTCP: the down-track answers NACKs, counts them and passes
+// the receiver's keyframe requests on to the publisher.
 func readRTCP(s *webrtc.RTPSender, d *DownTrack) {
 	for {
 		pkts, _, err := s.ReadRTCP()

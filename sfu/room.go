@@ -237,9 +237,13 @@ func (r *Room) closeParticipant(p *Participant) {
 	if p.direct != nil {
 		p.direct.close()
 	}
+	if p.sender != nil {
+		p.sender.close()
+	}
 	_ = p.up.Close()
 	_ = p.down.Close()
 	p.fb.close()
+	close(p.stop)
 }
 
 // SetSink attaches the recorder (nil detaches it); the policy decides what it receives.
@@ -343,6 +347,7 @@ func (r *Room) reconcileLocked(recv *Participant) bool {
 			continue
 		}
 		d := newDownTrack(t, recv.id, r.visibleLocked(recv, t.owner))
+		d.sender = recv.sender
 		sender, err := recv.down.AddTrack(d)
 		if err != nil {
 			recv.log.Warn("add track", "err", err)

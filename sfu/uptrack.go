@@ -19,16 +19,15 @@ import (
 // receiver that keeps asking, costs the publisher one keyframe per interval at most.
 const pliMinInterval = 500 * time.Millisecond
 
-// nackHistory is the retransmission history Pion's NACK responder needs per video track (its
-// nack.ResponderSize): two seconds of video at 500 kbit/s, more than a retransmission can be
-// late and still be played. The responder may then be told not to copy what it keeps
-// (nack.DisableCopy), holding the very header and payload it was handed: the reader reads
-// each video packet into its own slot of a ring of packetRing buffers, each down-track writes
-// from its own ring of headers, and a slot is reused only packetRing packets later, when the
-// responder has dropped it ringMargin packets ago (a second of video: a retransmission the
-// responder started just before dropping it has long been sent).
+// nackHistory is how many packets of a video track a down-track can retransmit when its
+// receiver reports them lost: two seconds of video at 500 kbit/s, more than a retransmission
+// can be late and still be played. A down-track keeps the headers it wrote and the payloads it
+// was given, which are slots of the up-track's ring of packetRing buffers: the reader decrypts
+// each packet into its own slot and reuses it only packetRing packets later, ringMargin packets
+// after the history let go of it (a second of video: a retransmission that started just
+// before has long been sent).
 const (
-	nackHistory = 128
+	nackHistory = 128 // a power of two: the history is indexed by sequence number
 	ringMargin  = 64
 	packetRing  = nackHistory + ringMargin
 )
@@ -36,11 +35,19 @@ const (
 // maxPacket is the largest RTP packet read (Pion's receive MTU is 1460).
 const maxPacket = 1500
 
-// ringSize is how many packet buffers (and headers) a track of kind cycles through: audio is
-// not retransmitted and needs one.
+// ringSize is how many packet buffers a track of kind cycles through: audio is not
+// retransmitted and needs one.
 func ringSize(kind webrtc.RTPCodecType) int {
 	if kind == webrtc.RTPCodecTypeVideo {
 		return packetRing
+	}
+	return 1
+}
+
+// historySize is how many packets a down-track of kind can retransmit.
+func historySize(kind webrtc.RTPCodecType) int {
+	if kind == webrtc.RTPCodecTypeVideo {
+		return nackHistory
 	}
 	return 1
 }
@@ -81,7 +88,9 @@ type UpTrack struct {
 	slot   int
 	pkt    rtp.Packet
 
-	lastPLI     atomic.Int64 // unix nanos of the last keyframe request sent
+	lastTS      atomic.Uint32 // RTP timestamp of the last packet, for sender reports
+	lastAt      atomic.Int64  // unix nanos when it arrived
+	lastPLI     atomic.Int64  // unix nanos of the last keyframe request sent
 	plis        atomic.Uint64
 	packets     atomic.Uint64
 	bytes       atomic.Uint64
@@ -323,6 +332,8 @@ func (t *UpTrack) accept(raw []byte) {
 	}
 	t.packets.Add(1)
 	t.bytes.Add(uint64(len(raw)))
+	t.lastTS.Store(t.pkt.Timestamp)
+	t.lastAt.Store(time.Now().UnixNano())
 	if t.fb != nil {
 		var seq uint16
 		ext := t.pkt.Header.GetExtension(t.fb.twccExt)
@@ -333,6 +344,9 @@ func (t *UpTrack) accept(raw []byte) {
 	}
 	t.forward(&t.pkt)
 }
+
+// clock is the RTP timestamp of the last packet read and when it was read (0: none yet).
+func (t *UpTrack) clock() (uint32, int64) { return t.lastTS.Load(), t.lastAt.Load() }
 
 func (t *UpTrack) forward(pkt *rtp.Packet) {
 	o := t.out.Load()

@@ -36,13 +36,7 @@ func connectDown(tb testing.TB, api *API, d *DownTrack, recvAPI *webrtc.API, got
 	if err != nil {
 		tb.Fatal(err)
 	}
-	go func() {
-		for {
-			if _, _, err := sender.ReadRTCP(); err != nil {
-				return
-			}
-		}
-	}()
+	go readRTCP(sender, d)
 	recv.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		for {
 			p, _, err := t.ReadRTP()
