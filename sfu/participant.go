@@ -125,12 +125,7 @@ func (p *Participant) newPCs(api *API) error {
 		return fmt.Errorf("%w: down connection: %v", ErrNegotiation, err)
 	}
 	p.up, p.down = up, down
-	p.fb, err = newFeedback(string(p.id), p.up.WriteRTCP, p.log)
-	if err != nil {
-		_ = p.up.Close()
-		_ = p.down.Close()
-		return fmt.Errorf("%w: %v", ErrNegotiation, err)
-	}
+	p.fb = newFeedback(p.up.WriteRTCP, p.log)
 	p.stop = make(chan struct{})
 	go p.runSenderReports()
 	var attachUp, attachDown func(*webrtc.ICECandidatePair)

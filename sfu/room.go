@@ -242,7 +242,6 @@ func (r *Room) closeParticipant(p *Participant) {
 	}
 	_ = p.up.Close()
 	_ = p.down.Close()
-	p.fb.close()
 	close(p.stop)
 }
 

@@ -1,7 +1,6 @@
 package sfu
 
 import (
-	"encoding/binary"
 	"errors"
 	"io"
 	"log/slog"
@@ -298,11 +297,6 @@ func (t *UpTrack) stopReceiving() {
 	if t.direct != nil {
 		t.direct.remove(t)
 	}
-	if t.fb != nil {
-		t.rmu.Lock()
-		t.fb.unbind()
-		t.rmu.Unlock()
-	}
 }
 
 // receiveSRTP decrypts a packet the direct receiver took into the ring and forwards it.
@@ -332,15 +326,11 @@ func (t *UpTrack) accept(raw []byte) {
 	}
 	t.packets.Add(1)
 	t.bytes.Add(uint64(len(raw)))
+	now := time.Now()
 	t.lastTS.Store(t.pkt.Timestamp)
-	t.lastAt.Store(time.Now().UnixNano())
+	t.lastAt.Store(now.UnixNano())
 	if t.fb != nil {
-		var seq uint16
-		ext := t.pkt.Header.GetExtension(t.fb.twccExt)
-		if t.fb.twccExt != 0 && len(ext) >= 2 {
-			seq = binary.BigEndian.Uint16(ext)
-		}
-		t.fb.packet(raw, seq, t.fb.twccExt != 0 && len(ext) >= 2)
+		t.fb.packet(&t.pkt, now)
 	}
 	t.forward(&t.pkt)
 }
@@ -361,23 +351,13 @@ func (t *UpTrack) forward(pkt *rtp.Packet) {
 	}
 }
 
-// runRTCP drains the publisher's RTCP for this track, passes it through the feedback
-// (receiver reports need the sender reports) and the sender reports on to the sinks.
+// runRTCP drains the publisher's RTCP for this track and passes its sender reports to the
+// feedback (receiver reports carry the round trip) and the sinks.
 func (t *UpTrack) runRTCP() {
-	buf := make([]byte, maxPacket)
 	for {
-		n, _, err := t.recv.Read(buf)
+		pkts, _, err := t.recv.ReadRTCP()
 		if err != nil {
 			return
-		}
-		if t.fb != nil {
-			t.rmu.Lock()
-			t.fb.control(buf[:n])
-			t.rmu.Unlock()
-		}
-		pkts, err := rtcp.Unmarshal(buf[:n])
-		if err != nil {
-			continue
 		}
 		var now time.Time
 		for _, p := range pkts {
@@ -387,6 +367,11 @@ func (t *UpTrack) runRTCP() {
 			}
 			if now.IsZero() {
 				now = time.Now()
+			}
+			if t.fb != nil {
+				t.rmu.Lock()
+				t.fb.senderReport(sr, now)
+				t.rmu.Unlock()
 			}
 			for _, s := range t.out.Load().sinks {
 				s.SenderReport(sr.NTPTime, sr.RTPTime, now)
