@@ -65,6 +65,8 @@ func (d *directReceiver) attach(pair *webrtc.ICECandidatePair) {
 	if conn, remote, ok := d.media.route(pair); ok {
 		d.at, d.remote = conn, remote
 		conn.route(remote, d)
+	} else {
+		d.log.Debug("receiving through Pion", "pair", pair.String())
 	}
 }
 

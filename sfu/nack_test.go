@@ -14,9 +14,10 @@ import (
 )
 
 // TestNACKRetransmitsTheOriginalPacket: a receiver that reports a lost video packet gets that
-// very packet again, payload and all, from Pion's NACK responder, which keeps what the
-// down-track wrote without copying it (nackHistory). Packets older than the history are not
-// resent, so a stale header can never go out with another packet's payload.
+// very packet again, payload and all, from the down-track's history over a real connection
+// (through Pion's write path: this API has no MediaNet, so no direct sender). Packets older
+// than the history are not resent, so a stale header can never go out with another packet's
+// payload.
 func TestNACKRetransmitsTheOriginalPacket(t *testing.T) {
 	api, err := NewAPI(Config{IncludeLoopback: true})
 	if err != nil {

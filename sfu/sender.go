@@ -65,6 +65,8 @@ func (s *directSender) attach(pair *webrtc.ICECandidatePair) {
 	s.at = nil
 	if conn, remote, ok := s.media.route(pair); ok {
 		s.at, s.remote = conn, remote
+	} else {
+		s.log.Debug("sending through Pion", "pair", pair.String())
 	}
 	s.on.Store(s.at != nil)
 }

@@ -19,15 +19,16 @@ import (
 const pliMinInterval = 500 * time.Millisecond
 
 // nackHistory is how many packets of a video track a down-track can retransmit when its
-// receiver reports them lost: two seconds of video at 500 kbit/s, more than a retransmission
-// can be late and still be played. A down-track keeps the headers it wrote and the payloads it
-// was given, which are slots of the up-track's ring of packetRing buffers: the reader decrypts
-// each packet into its own slot and reuses it only packetRing packets later, ringMargin packets
-// after the history let go of it (a second of video: a retransmission that started just
-// before has long been sent).
+// receiver reports them lost: a second of video at 500 kbit/s, a quarter of a second at
+// 2 Mbit/s, longer than a retransmission can take and still be played in a call (Janus keeps
+// 300 ms by default). A down-track keeps the headers it wrote and the payloads it was given,
+// which are slots of the up-track's ring of packetRing buffers: the reader decrypts each
+// packet into its own slot and reuses it only packetRing packets later, ringMargin packets
+// after the history let go of it (half a second of video: a retransmission that started
+// just before has long been sent).
 const (
-	nackHistory = 128 // a power of two: the history is indexed by sequence number
-	ringMargin  = 64
+	nackHistory = 64 // a power of two: the history is indexed by sequence number
+	ringMargin  = 32
 	packetRing  = nackHistory + ringMargin
 )
 
