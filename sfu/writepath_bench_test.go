@@ -15,9 +15,14 @@ import (
 // hands what arrives to got (nil: drops it).
 func connectDown(tb testing.TB, api *API, d *DownTrack, recvAPI *webrtc.API, got func(*rtp.Packet)) *webrtc.PeerConnection {
 	tb.Helper()
-	send, err := api.NewDown()
+	send, keys, err := api.newDown()
 	if err != nil {
 		tb.Fatal(err)
+	}
+	// With a MediaNet, the down-track sends as a server's does: through a direct sender.
+	if keys != nil {
+		d.sender = newDirectSender(keys, api.direct, discardLogger())
+		follow(send, discardLogger(), d.sender.attach)
 	}
 	var recv *webrtc.PeerConnection
 	if recvAPI != nil {
@@ -37,13 +42,19 @@ func connectDown(tb testing.TB, api *API, d *DownTrack, recvAPI *webrtc.API, got
 		tb.Fatal(err)
 	}
 	go readRTCP(sender, d)
+	// The receiver reads into one buffer, so that a benchmark's allocations are the sender's.
 	recv.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		buf := make([]byte, maxPacket)
 		for {
-			p, _, err := t.ReadRTP()
+			n, _, err := t.Read(buf)
 			if err != nil {
 				return
 			}
-			if got != nil {
+			if got == nil {
+				continue
+			}
+			p := &rtp.Packet{}
+			if p.Unmarshal(buf[:n]) == nil {
 				got(p)
 			}
 		}
@@ -84,11 +95,25 @@ func connectDown(tb testing.TB, api *API, d *DownTrack, recvAPI *webrtc.API, got
 
 // BenchmarkWritePath measures what the SFU spends sending: one published video packet
 // (1100-byte payload) forwarded to three receivers over real PeerConnections on loopback,
-// through Ringside's fan-out, Pion's interceptors (NACK responder, sender reports), SRTP and
-// the UDP send. ns/forward is per receiver; compare it with BenchmarkFloor. The receive side
-// (reading the publisher) is not included: the load run measures the whole.
+// through Ringside's fan-out and the direct sender (header, SRTP, the UDP send), as a server
+// with a MediaNet does. ns/forward is per receiver; compare it with BenchmarkFloor. The
+// receive side (reading the publisher) is not included: the load run measures the whole.
 func BenchmarkWritePath(b *testing.B) {
-	api, err := NewAPI(Config{IncludeLoopback: true})
+	media, err := ListenMedia(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer media.Close()
+	benchmarkWritePath(b, Config{IncludeLoopback: true, Media: media})
+}
+
+// BenchmarkWritePathPion is BenchmarkWritePath through Pion's write path (no MediaNet).
+func BenchmarkWritePathPion(b *testing.B) {
+	benchmarkWritePath(b, Config{IncludeLoopback: true})
+}
+
+func benchmarkWritePath(b *testing.B, cfg Config) {
+	api, err := NewAPI(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -112,8 +137,12 @@ func BenchmarkWritePath(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/receivers, "ns/forward")
 	for _, d := range up.out.Load().downs {
-		if s := d.Stats(); s.Packets == 0 || s.Dropped > 0 {
+		s := d.Stats()
+		if s.Packets == 0 || s.Dropped > 0 {
 			b.Errorf("down-track %s: %+v", d.receiver, s)
+		}
+		if cfg.Media != nil && d.direct.Load() < s.Packets*9/10 {
+			b.Errorf("down-track %s sent %d of %d packets directly", d.receiver, d.direct.Load(), s.Packets)
 		}
 	}
 }

@@ -52,11 +52,16 @@ func newEnv(t *testing.T, tweak ...func(*signaling.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The media plane as a server has it: a MediaNet, so that media takes the direct paths.
+	media, err := sfu.ListenMedia(sfu.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := signaling.Config{
 		Store:  st,
 		Logger: testLogger(),
 		// A short keyframe clock so that silent coaches see video soon in tests.
-		SFU:         sfu.Config{KeyframeInterval: time.Second},
+		SFU:         sfu.Config{KeyframeInterval: time.Second, Media: media},
 		GracePeriod: 5 * time.Second,
 	}
 	for _, f := range tweak {
@@ -77,6 +82,7 @@ func newEnv(t *testing.T, tweak ...func(*signaling.Config)) *env {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 		hs.Close()
+		_ = media.Close()
 		_ = st.Close()
 	})
 	return e

@@ -175,6 +175,13 @@ func TestCall(t *testing.T) {
 	coach.screenshot("coach-console")
 	coach.accessible("open")
 	both(rep, partner)
+	// Chromium's media takes the server's direct paths (decision 25): all but the first packets.
+	for _, m := range []string{"ringside_packets_received", "ringside_packets_forwarded"} {
+		all, direct := srv.Metric(t, m+"_total"), srv.Metric(t, m+"_direct_total")
+		if all == 0 || direct < all*8/10 {
+			t.Errorf("%s: %.0f of %.0f packets on the direct path, want ≥ 80%%", m, direct, all)
+		}
+	}
 
 	step("silent again")
 	// Back to silent: it all disappears, on the page and on the wire.

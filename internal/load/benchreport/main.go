@@ -325,7 +325,8 @@ func (rep report) write() error {
 		p("**Largest level held (< 1 %% loss, every join succeeded): %d rooms.** Largest level run that also", largest)
 		p("kept p99 latency under 5 ms: %d rooms. Server and load generator share the machine, and the", prompt)
 		p("generator needs more CPU than the server (its clients receive every forwarded packet through")
-		p("the same Pion receive path), so these are the machine's limits for the pair, not the server's.")
+		p("Pion's whole receive path, which the server bypasses), so these are the machine's limits for")
+		p("the pair, not the server's.")
 	} else {
 		p("**No level held** (< 1 %% loss with every join succeeding).")
 	}
@@ -360,12 +361,13 @@ func (rep report) write() error {
 	p("| benchmark | runs | ns/op | ns/forward | B/op | allocs/op | what |")
 	p("|---|---|---|---|---|---|---|")
 	what := map[string]string{
-		"Forward":      "fan-out of one packet to 3 down-tracks (header rewrite, gate, counters), writers stubbed",
-		"ReadPath":     "unmarshal + fan-out to 3 down-tracks, writers stubbed",
-		"WritePath":    "fan-out to 3 real PeerConnections on loopback: Pion interceptors, SRTP, UDP",
-		"Floor":        "floor: SRTP AES-128-GCM encrypt of a 1100-byte payload + one UDP send on loopback",
-		"FloorEncrypt": "floor, SRTP part only",
-		"FloorSend":    "floor, UDP send only",
+		"Forward":       "fan-out of one packet to 3 down-tracks (header rewrite, gate, counters), writers stubbed",
+		"ReadPath":      "unmarshal + fan-out to 3 down-tracks, writers stubbed",
+		"WritePath":     "fan-out to 3 real PeerConnections on loopback through the direct sender: header, SRTP, UDP",
+		"WritePathPion": "the same through Pion's write path (no MediaNet)",
+		"Floor":         "floor: SRTP AES-128-GCM encrypt of a 1100-byte payload + one UDP send on loopback",
+		"FloorEncrypt":  "floor, SRTP part only",
+		"FloorSend":     "floor, UDP send only",
 	}
 	for _, b := range benches {
 		fw := "—"
@@ -511,18 +513,18 @@ type share struct {
 // profileParts are the functions whose cumulative share of the profile tells where the time
 // goes, in the order shown.
 var profileParts = []struct{ fn, what string }{
-	{"ringside/sfu.(*UpTrack).run", "up-track readers: reading each published packet from Pion and forwarding it"},
-	{"ringside/sfu.(*UpTrack).forward", "of which forwarding to the receivers (Ringside, Pion's write path, SRTP, UDP)"},
+	{"github.com/pion/ice/v4.(*candidateBase).recvLoop", "ICE receive loops: every packet off the socket, and what it leads to"},
+	{"ringside/sfu.(*directReceiver).receive", "of which the direct receiver: decrypting a published packet, feedback, forwarding"},
+	{"ringside/sfu.(*UpTrack).forward", "of which forwarding to the receivers (header rewrite, SRTP, UDP)"},
 	{"syscall.sendto", "UDP send system calls"},
 	{"github.com/pion/srtp/v3.(*Context).encryptRTP", "SRTP encryption"},
-	{"github.com/pion/interceptor/internal/rtpbuffer.(*PacketFactoryCopy).NewPacket", "NACK responder copying each sent video packet"},
-	{"github.com/pion/interceptor/pkg/report.(*SenderInterceptor).BindLocalStream.func1", "Pion's write path from the interceptors down (sender reports, NACK responder, SRTP, UDP)"},
-	{"github.com/pion/ice/v4.(*candidateBase).recvLoop", "ICE receive loops (UDP receive, STUN, hand-off to DTLS/SRTP)"},
-	{"syscall.recvmsg", "of which UDP receive system calls"},
-	{"github.com/pion/webrtc/v4/internal/mux.(*Mux).readLoop", "Pion's DTLS/SRTP demultiplexer"},
-	{"github.com/pion/srtp/v3.(*session).start.func1", "SRTP read loops (decryption, hand-off to the tracks)"},
-	{"github.com/pion/webrtc/v4.(*TrackRemote).Read", "track reads (Pion's receive interceptors: NACK generator, receiver reports, TWCC)"},
-	{"runtime.schedule", "Go scheduler (goroutine hand-offs between those loops)"},
+	{"github.com/pion/srtp/v3.(*Context).decryptRTP", "SRTP decryption"},
+	{"syscall.recvfrom", "UDP receive system calls"},
+	{"ringside/sfu.(*streamFeedback).packet", "receive-side feedback (NACKs, receiver reports, TWCC)"},
+	{"ringside/sfu.(*UpTrack).run", "up-track readers on Pion's path (packets the direct receiver left to Pion)"},
+	{"github.com/pion/webrtc/v4.(*PeerConnection).WriteRTCP", "RTCP sent through Pion (feedback, sender reports, keyframe requests)"},
+	{"github.com/pion/ice/v4/internal/taskloop.(*Loop).runLoop", "ICE agents (connectivity checks, consent)"},
+	{"runtime.schedule", "Go scheduler (parking and waking the read loops)"},
 	{"runtime.gcBgMarkWorker", "garbage collector"},
 }
 
