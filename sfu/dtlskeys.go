@@ -105,6 +105,10 @@ func (k *keyCatcher) context(local bool) (*srtp.Context, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sfu: srtp keying material: %w", err)
 	}
+	// One context is made of a catcher (a connection receives or sends media, not both): the
+	// secret is not kept for longer than that.
+	clear(k.master)
+	k.master = nil
 	key, salt := material[:keyLen], material[2*keyLen:2*keyLen+saltLen]
 	if local {
 		key, salt = material[keyLen:2*keyLen], material[2*keyLen+saltLen:]
