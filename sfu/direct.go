@@ -23,22 +23,56 @@ import (
 // else still goes through Pion, and so does all of it when the keys are not known (the server
 // was not the DTLS server) or the first packet fails to decrypt with them.
 type directReceiver struct {
+	path
+	tracks atomic.Pointer[map[uint32]*UpTrack] // copy on write under mu
+	// verified: a packet decrypted with ctx, so its keys are right. Guarded by mu.
+	verified bool
+}
+
+// path is what the direct receiver and sender share: the connection's SRTP context, made once
+// the keys are known, and the socket and remote address of its selected pair.
+type path struct {
 	keys  *keyCatcher
 	media *MediaNet
 	log   *slog.Logger
 
-	tracks atomic.Pointer[map[uint32]*UpTrack] // copy on write under mu
+	mu     sync.Mutex // guards the following fields, and the owner's; serializes SRTP
+	ctx    *srtp.Context
+	off    bool // keys unknown or wrong, or closed: Pion does it all
+	at     *trackedConn
+	remote netip.AddrPort
+}
 
-	mu       sync.Mutex // guards the following fields, and serializes decryption
-	ctx      *srtp.Context
-	verified bool // a packet decrypted with ctx: its keys are right
-	off      bool // keys unknown or wrong: Pion receives everything
-	at       *trackedConn
-	remote   netip.AddrPort
+// moveLocked points p at pair's socket and remote address, making the context first (local:
+// the server's, to send; else the peer's, to receive). It reports whether p has a route; if
+// not, it logs why under fallback. The caller holds p.mu.
+func (p *path) moveLocked(pair *webrtc.ICECandidatePair, local bool, fallback string) bool {
+	p.at = nil
+	if p.off {
+		return false
+	}
+	if p.ctx == nil {
+		ctx, err := p.keys.context(local)
+		if err != nil {
+			p.off = true
+			p.log.Debug(fallback, "why", err)
+			return false
+		}
+		p.ctx = ctx
+	}
+	conn, remote, ok := p.media.route(pair)
+	if !ok {
+		if pair != nil {
+			p.log.Debug(fallback, "pair", pair.String())
+		}
+		return false
+	}
+	p.at, p.remote = conn, remote
+	return true
 }
 
 func newDirectReceiver(keys *keyCatcher, media *MediaNet, log *slog.Logger) *directReceiver {
-	d := &directReceiver{keys: keys, media: media, log: log}
+	d := &directReceiver{path: path{keys: keys, media: media, log: log}}
 	d.tracks.Store(&map[uint32]*UpTrack{})
 	return d
 }
@@ -49,24 +83,9 @@ func newDirectReceiver(keys *keyCatcher, media *MediaNet, log *slog.Logger) *dir
 func (d *directReceiver) attach(pair *webrtc.ICECandidatePair) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.off {
-		return
-	}
-	if d.ctx == nil {
-		ctx, err := d.keys.remoteContext()
-		if err != nil {
-			d.off = true
-			d.log.Debug("receiving through Pion", "why", err)
-			return
-		}
-		d.ctx = ctx
-	}
 	d.detachLocked()
-	if conn, remote, ok := d.media.route(pair); ok {
-		d.at, d.remote = conn, remote
-		conn.route(remote, d)
-	} else {
-		d.log.Debug("receiving through Pion", "pair", pair.String())
+	if d.moveLocked(pair, false, "receiving through Pion") {
+		d.at.route(d.remote, d)
 	}
 }
 

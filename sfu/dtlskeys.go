@@ -80,12 +80,8 @@ func (k *keyCatcher) Write(line []byte) (int, error) {
 	return len(line), nil
 }
 
-// remoteContext is the SRTP context that decrypts what the DTLS client (the peer) sends.
-func (k *keyCatcher) remoteContext() (*srtp.Context, error) { return k.context(false) }
-
-// localContext is the SRTP context that encrypts what the server sends.
-func (k *keyCatcher) localContext() (*srtp.Context, error) { return k.context(true) }
-
+// context is the SRTP context that encrypts what the server sends (local) or decrypts what
+// the DTLS client, the peer, sends.
 func (k *keyCatcher) context(local bool) (*srtp.Context, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()

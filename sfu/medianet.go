@@ -193,23 +193,27 @@ func (m *MediaNet) Close() error {
 }
 
 // conn is the UDP socket bound to local (or, for the public IP of a 1:1 NAT, the one it
-// stands for), nil if none.
+// stands for), nil if none. A candidate's link-local address comes without the zone its
+// socket is recorded with.
 func (m *MediaNet) conn(local netip.AddrPort) *trackedConn {
 	if m == nil {
 		return nil
 	}
-	sock, ok := m.Resolve(local)
-	if !ok {
-		return nil
+	if sock, ok := m.Resolve(local); ok {
+		local = sock
 	}
+	local = routeKey(local)
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if c := m.conns[sock]; c != nil {
+	if c := m.conns[local]; c != nil {
 		return c
 	}
-	// A socket bound to the unspecified address serves every address of its port.
 	for ap, c := range m.conns {
-		if ap.Port() == sock.Port() && ap.Addr().IsUnspecified() {
+		if ap.Port() != local.Port() {
+			continue
+		}
+		// A socket bound to the unspecified address serves every address of its port.
+		if routeKey(ap) == local || ap.Addr().IsUnspecified() {
 			return c
 		}
 	}

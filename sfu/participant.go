@@ -388,12 +388,15 @@ func (p *Participant) publishPending() {
 // readRTCP drains a down sender's RTCP: the down-track answers NACKs, counts them and passes
 // the receiver's keyframe requests on to the publisher.
 func readRTCP(s *webrtc.RTPSender, d *DownTrack) {
+	buf := make([]byte, maxPacket) // ReadRTCP would allocate one per packet
 	for {
-		pkts, _, err := s.ReadRTCP()
+		n, _, err := s.Read(buf)
 		if err != nil {
 			return
 		}
-		d.handleRTCP(pkts)
+		if pkts, err := rtcp.Unmarshal(buf[:n]); err == nil {
+			d.handleRTCP(pkts)
+		}
 	}
 }
 

@@ -3,12 +3,9 @@ package sfu
 import (
 	"errors"
 	"log/slog"
-	"net/netip"
-	"sync"
 	"sync/atomic"
 
 	"github.com/pion/rtp"
-	"github.com/pion/srtp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -25,23 +22,15 @@ var errNotDirect = errors.New("sfu: no direct path")
 // the keys are known; otherwise (ICE-TCP, a relayed pair, the server was the DTLS client) the
 // down-tracks write through Pion, as before.
 type directSender struct {
-	keys  *keyCatcher
-	media *MediaNet
-	log   *slog.Logger
-	on    atomic.Bool // attached: write will send
-
-	mu     sync.Mutex // guards the following fields, and serializes encryption and sends
-	ctx    *srtp.Context
-	off    bool
-	at     *trackedConn
-	remote netip.AddrPort
-	plain  []byte
-	sealed []byte
-	hdr    rtp.Header
+	path
+	on atomic.Bool // attached: write will send
+	// Guarded by mu:
+	plain, sealed []byte
+	hdr           rtp.Header
 }
 
 func newDirectSender(keys *keyCatcher, media *MediaNet, log *slog.Logger) *directSender {
-	return &directSender{keys: keys, media: media, log: log,
+	return &directSender{path: path{keys: keys, media: media, log: log},
 		plain: make([]byte, maxPacket+64), sealed: make([]byte, maxPacket+64)}
 }
 
@@ -50,25 +39,7 @@ func newDirectSender(keys *keyCatcher, media *MediaNet, log *slog.Logger) *direc
 func (s *directSender) attach(pair *webrtc.ICECandidatePair) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.off {
-		return
-	}
-	if s.ctx == nil {
-		ctx, err := s.keys.localContext()
-		if err != nil {
-			s.off = true
-			s.log.Debug("sending through Pion", "why", err)
-			return
-		}
-		s.ctx = ctx
-	}
-	s.at = nil
-	if conn, remote, ok := s.media.route(pair); ok {
-		s.at, s.remote = conn, remote
-	} else {
-		s.log.Debug("sending through Pion", "pair", pair.String())
-	}
-	s.on.Store(s.at != nil)
+	s.on.Store(s.moveLocked(pair, true, "sending through Pion"))
 }
 
 func (s *directSender) close() {

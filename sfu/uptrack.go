@@ -355,10 +355,15 @@ func (t *UpTrack) forward(pkt *rtp.Packet) {
 // runRTCP drains the publisher's RTCP for this track and passes its sender reports to the
 // feedback (receiver reports carry the round trip) and the sinks.
 func (t *UpTrack) runRTCP() {
+	buf := make([]byte, maxPacket) // ReadRTCP would allocate one per packet
 	for {
-		pkts, _, err := t.recv.ReadRTCP()
+		n, _, err := t.recv.Read(buf)
 		if err != nil {
 			return
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
 		}
 		var now time.Time
 		for _, p := range pkts {
