@@ -57,7 +57,7 @@ type API struct {
 
 // NewAPI builds the Pion APIs every PeerConnection of the server is made from.
 func NewAPI(cfg Config) (*API, error) {
-	se := webrtc.SettingEngine{}
+	se := webrtc.SettingEngine{LoggerFactory: newPionLogs(cfg.Logger)}
 	// AES-GCM first: several times cheaper per packet than AES-CM + HMAC-SHA1 in Pion.
 	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
 	// mDNS would send multicast queries onto the host's network; browsers reach us through our

@@ -1,6 +1,9 @@
 package sfu
 
-import "time"
+import (
+	"log/slog"
+	"time"
+)
 
 // Config configures the media plane shared by all rooms.
 type Config struct {
@@ -26,6 +29,9 @@ type Config struct {
 	// PionReceive has up connections receive through Pion's own stack only, not the direct
 	// receiver (direct.go), which needs Media. For comparison (make bench) and as a way out.
 	PionReceive bool
+	// Logger receives Pion's errors (as warnings) and warnings (as debug lines); nil is
+	// slog.Default().
+	Logger *slog.Logger
 	// Metrics, when set, counts tracks, packets and RTCP feedback for Prometheus (register it
 	// with the server's registry). Nil counts nothing.
 	Metrics *Metrics

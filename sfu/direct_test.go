@@ -111,7 +111,9 @@ func runDirect(t *testing.T, cfg Config, lost uint16) directRun {
 			mu.Unlock()
 		}
 	}()
-	waitFor(t, func() bool { return rep.up.ConnectionState() == webrtc.PeerConnectionStateConnected })
+	waitUntil(t, "the rep's up connection connects", func() bool {
+		return rep.up.ConnectionState() == webrtc.PeerConnectionStateConnected
+	})
 
 	// The payload carries its sequence number, so that what arrives can be matched to what
 	// was sent whatever the down-track rewrote.
@@ -121,18 +123,35 @@ func runDirect(t *testing.T, cfg Config, lost uint16) directRun {
 		binary.BigEndian.PutUint16(p[2:], seq)
 		return p
 	}
-	for seq := uint16(first); seq < first+count; seq++ {
-		if seq == lost {
-			continue
+	// The first count packets are paced closely; then the publisher goes on at a video
+	// packet's pace until the test ends, as a live track does (feedback and sender reports
+	// are driven by the packets).
+	sending := make(chan struct{})
+	stop := make(chan struct{})
+	defer func() { close(stop); <-sending }()
+	go func() {
+		defer close(sending)
+		for seq := uint16(first); ; seq++ {
+			pace := 2 * time.Millisecond
+			if seq >= first+count {
+				pace = 20 * time.Millisecond
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(pace):
+			}
+			if seq == lost {
+				continue
+			}
+			pkt := vp8Packet(seq, uint32(seq/5)*3000, seq%50 == 0)
+			pkt.Payload = payloadOf(seq)
+			if err := video.WriteRTP(pkt); err != nil {
+				return
+			}
 		}
-		pkt := vp8Packet(seq, uint32(seq/5)*3000, seq%50 == 0)
-		pkt.Payload = payloadOf(seq)
-		if err := video.WriteRTP(pkt); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	waitFor(t, func() bool {
+	}()
+	waitUntil(t, "the last packet and a receiver report", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(run.received[first+count-1]) > 0 && run.reports > 0
@@ -145,7 +164,7 @@ func runDirect(t *testing.T, cfg Config, lost uint16) directRun {
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool {
+	waitUntil(t, "the resent packet and a sender report", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return run.copies[again] > 1 && run.srs > 0
@@ -237,5 +256,17 @@ func TestDirectReceiverWithWrongKeysTurnsOff(t *testing.T) {
 	}
 	if !d.off {
 		t.Error("the direct receiver stays on after its keys failed")
+	}
+}
+
+// waitUntil polls cond for up to ten seconds, failing the test with what it waited for.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

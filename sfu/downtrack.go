@@ -31,7 +31,8 @@ type DownTrack struct {
 	codec        webrtc.RTPCodecCapability
 	up           *UpTrack
 	receiver     ParticipantID
-	sender       *directSender // the receiver's down connection's; nil: Pion sends
+	sender       *directSender             // the receiver's down connection's; nil: Pion sends
+	writeRTCP    func([]rtcp.Packet) error // to the receiver's down connection; nil: no sender reports
 
 	bind atomic.Pointer[binding]
 	// visible is whether the publisher may know of the receiver; a hidden receiver's keyframe
@@ -40,6 +41,7 @@ type DownTrack struct {
 
 	// owned by the reader:
 	started bool
+	lastSR  int64 // unix nanos of the last sender report
 
 	// The history: the headers written, in the slot of their sequence number, and their
 	// payloads (the up-track's ring slots, see nackHistory). Audio, which is not retransmitted,
@@ -209,6 +211,21 @@ func (d *DownTrack) WriteRTP(p *rtp.Packet) {
 	d.packets.Add(1)
 	d.bytes.Add(uint64(n))
 	d.payloadBytes.Add(uint64(len(p.Payload)))
+	d.maybeReport()
+}
+
+// maybeReport sends the receiver a sender report when one is due, after the packet the
+// reader has just forwarded: like the publisher's feedback, sender reports are driven by the
+// packets, with no timer of their own (a track that sends nothing needs none).
+func (d *DownTrack) maybeReport() {
+	_, at := d.up.clock()
+	if d.writeRTCP == nil || at-d.lastSR < int64(senderReportInterval) {
+		return
+	}
+	d.lastSR = at
+	if sr, ok := d.senderReport(time.Unix(0, at)); ok {
+		_ = d.writeRTCP([]rtcp.Packet{sr}) // one lost is replaced a second later
+	}
 }
 
 // send writes one packet through the direct sender, or through Pion when it cannot.

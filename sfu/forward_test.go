@@ -24,7 +24,7 @@ func (w *countingWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 func (w *countingWriter) Write(b []byte) (int, error) { return len(b), nil }
 
 func testUpTrack(kind webrtc.RTPCodecType) *UpTrack {
-	t := &UpTrack{owner: "pub", trackID: "pub-" + kind.String(), kind: kind, done: make(chan struct{})}
+	t := &UpTrack{owner: "pub", trackID: "pub-" + kind.String(), kind: kind}
 	t.out.Store(&fanout{})
 	return t
 }

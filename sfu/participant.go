@@ -1,9 +1,7 @@
 package sfu
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -74,7 +72,6 @@ type Participant struct {
 	direct *directReceiver // nil: the up connection receives through Pion only
 	sender *directSender   // nil: the down connection sends through Pion only
 	fb     *feedback
-	stop   chan struct{} // closed when the participant leaves
 
 	// guarded by room.mu:
 	seat       Seat
@@ -126,8 +123,6 @@ func (p *Participant) newPCs(api *API) error {
 	}
 	p.up, p.down = up, down
 	p.fb = newFeedback(p.up.WriteRTCP, p.log)
-	p.stop = make(chan struct{})
-	go p.runSenderReports()
 	var attachUp, attachDown func(*webrtc.ICECandidatePair)
 	if upKeys != nil {
 		p.direct = newDirectReceiver(upKeys, api.direct, p.log)
@@ -172,38 +167,6 @@ func follow(pc *webrtc.PeerConnection, log *slog.Logger, attach func(*webrtc.ICE
 // senderReportInterval is how often each receiver gets a sender report per track: Pion's
 // and libwebrtc's cadence. Receivers need them to play audio and video in sync.
 const senderReportInterval = time.Second
-
-// runSenderReports sends the participant's down connection a sender report for each track it
-// receives, until the participant leaves.
-func (p *Participant) runSenderReports() {
-	tick := time.NewTicker(senderReportInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-tick.C:
-		}
-		p.room.mu.Lock()
-		downs := make([]*DownTrack, 0, len(p.subs))
-		for _, sub := range p.subs {
-			downs = append(downs, sub.down)
-		}
-		p.room.mu.Unlock()
-		now := time.Now()
-		var pkts []rtcp.Packet
-		for _, d := range downs {
-			if sr, ok := d.senderReport(now); ok {
-				pkts = append(pkts, sr)
-			}
-		}
-		if len(pkts) > 0 {
-			if err := p.down.WriteRTCP(pkts); err != nil && !errors.Is(err, io.ErrClosedPipe) {
-				p.log.Debug("sender reports", "err", err)
-			}
-		}
-	}
-}
 
 // HandleOffer applies the client's offer for the up connection; the answer goes out through
 // Events.Answer, ahead of the candidates gathered for it.
@@ -323,12 +286,12 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 		writePLI: func(ssrc uint32) error {
 			return p.up.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
 		},
-		log:     p.log.With("track", remote.Kind().String()),
-		metrics: p.room.cfg.Metrics,
+		log:      p.log.With("track", remote.Kind().String()),
+		metrics:  p.room.cfg.Metrics,
+		keyframe: p.room.keyframeInterval(),
 	})
 	published := p.stage(t)
 	go t.runRTCP()
-	go t.runKeyframeClock(p.room.keyframeInterval())
 	// Reading starts once the track is in the room, so that its first packets (a video
 	// track's first keyframe) reach the recorder and receivers; Pion buffers meanwhile.
 	<-published

@@ -242,7 +242,6 @@ func (r *Room) closeParticipant(p *Participant) {
 	}
 	_ = p.up.Close()
 	_ = p.down.Close()
-	close(p.stop)
 }
 
 // SetSink attaches the recorder (nil detaches it); the policy decides what it receives.
@@ -346,7 +345,7 @@ func (r *Room) reconcileLocked(recv *Participant) bool {
 			continue
 		}
 		d := newDownTrack(t, recv.id, r.visibleLocked(recv, t.owner))
-		d.sender = recv.sender
+		d.sender, d.writeRTCP = recv.sender, recv.down.WriteRTCP
 		sender, err := recv.down.AddTrack(d)
 		if err != nil {
 			recv.log.Warn("add track", "err", err)

@@ -87,6 +87,10 @@ type UpTrack struct {
 	ring   []byte
 	slot   int
 	pkt    rtp.Packet
+	// The keyframe clock (video only; clockEvery 0: none): the next request is due at
+	// nextClock, unix nanos.
+	clockEvery time.Duration
+	nextClock  int64
 
 	lastTS      atomic.Uint32 // RTP timestamp of the last packet, for sender reports
 	lastAt      atomic.Int64  // unix nanos when it arrived
@@ -95,11 +99,11 @@ type UpTrack struct {
 	packets     atomic.Uint64
 	bytes       atomic.Uint64
 	takenDirect atomic.Uint64 // of packets, those the direct receiver took
-	done        chan struct{}
 }
 
 type upTrackParams struct {
 	owner    ParticipantID
+	keyframe time.Duration // the keyframe clock's interval (video only; 0: none)
 	direct   *directReceiver
 	feedback *feedback
 	remote   *webrtc.TrackRemote
@@ -124,7 +128,6 @@ func newUpTrack(p upTrackParams) *UpTrack {
 		metrics:  p.metrics,
 		direct:   p.direct,
 		ring:     make([]byte, ringSize(kind)*maxPacket),
-		done:     make(chan struct{}),
 	}
 	if p.feedback != nil {
 		var exts []webrtc.RTPHeaderExtensionParameter
@@ -132,6 +135,9 @@ func newUpTrack(p upTrackParams) *UpTrack {
 			exts = p.recv.GetParameters().HeaderExtensions
 		}
 		t.fb = p.feedback.bind(t.ssrc, p.remote.Codec(), exts)
+	}
+	if kind == webrtc.RTPCodecTypeVideo && p.keyframe > 0 {
+		t.clockEvery, t.nextClock = p.keyframe, time.Now().Add(p.keyframe).UnixNano()
 	}
 	t.out.Store(&fanout{})
 	return t
@@ -254,7 +260,6 @@ const drainIdle = 5 * time.Millisecond
 // Pion had buffered is forwarded first, so that nothing is reordered, and anything the direct
 // receiver leaves to Pion afterwards still arrives here.
 func (t *UpTrack) run() {
-	defer close(t.done)
 	t.metrics.started(t)
 	defer t.metrics.stopped(t)
 	defer t.stopReceiving()
@@ -330,6 +335,7 @@ func (t *UpTrack) accept(raw []byte) {
 	now := time.Now()
 	t.lastTS.Store(t.pkt.Timestamp)
 	t.lastAt.Store(now.UnixNano())
+	t.keyframeClock(now.UnixNano())
 	if t.fb != nil {
 		t.fb.packet(&t.pkt, now)
 	}
@@ -386,21 +392,17 @@ func (t *UpTrack) runRTCP() {
 	}
 }
 
-// runKeyframeClock requests a keyframe at a fixed cadence whoever is watching, until the track
-// ends. Its phase depends only on when the track started.
-func (t *UpTrack) runKeyframeClock(interval time.Duration) {
-	if t.kind != webrtc.RTPCodecTypeVideo || interval <= 0 {
+// keyframeClock requests a keyframe at a fixed cadence whoever is watching (see
+// Config.KeyframeInterval and docs/no-trace.md): its phase depends only on when the track
+// started. It is driven by the packets, on the reader (a track that sends nothing needs no
+// keyframe), so a track has no timer of its own. The caller holds t.rmu.
+func (t *UpTrack) keyframeClock(now int64) {
+	if t.clockEvery <= 0 || now < t.nextClock {
 		return
 	}
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-t.done:
-			return
-		case <-tick.C:
-			t.lastPLI.Store(time.Now().UnixNano())
-			t.sendPLI()
-		}
+	for t.nextClock <= now {
+		t.nextClock += int64(t.clockEvery)
 	}
+	t.lastPLI.Store(now)
+	t.sendPLI()
 }

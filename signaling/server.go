@@ -82,13 +82,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("signaling: a store is required")
 	}
-	api, err := sfu.NewAPI(cfg.SFU)
-	if err != nil {
-		return nil, err
-	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
+	}
+	if cfg.SFU.Logger == nil {
+		cfg.SFU.Logger = log.With("component", "sfu")
+	}
+	api, err := sfu.NewAPI(cfg.SFU)
+	if err != nil {
+		return nil, err
 	}
 	grace := cfg.GracePeriod
 	if grace <= 0 {
