@@ -6,7 +6,9 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 	"github.com/pion/webrtc/v4"
@@ -25,8 +27,9 @@ import (
 type directReceiver struct {
 	path
 	tracks atomic.Pointer[map[uint32]*UpTrack] // copy on write under mu
-	// verified: a packet decrypted with ctx, so its keys are right. Guarded by mu.
+	// Guarded by mu: verified, a packet decrypted with ctx, so its keys are right; rtcpBuf.
 	verified bool
+	rtcpBuf  []byte
 }
 
 // path is what the direct receiver and sender share: the connection's SRTP context, made once
@@ -35,6 +38,8 @@ type path struct {
 	keys  *keyCatcher
 	media *MediaNet
 	log   *slog.Logger
+
+	rtcpTaken atomic.Uint64 // RTCP packets taken off the socket
 
 	mu     sync.Mutex // guards the following fields, and the owner's; serializes SRTP
 	ctx    *srtp.Context
@@ -72,7 +77,7 @@ func (p *path) moveLocked(pair *webrtc.ICECandidatePair, local bool, fallback st
 }
 
 func newDirectReceiver(keys *keyCatcher, media *MediaNet, log *slog.Logger) *directReceiver {
-	d := &directReceiver{path: path{keys: keys, media: media, log: log}}
+	d := &directReceiver{path: path{keys: keys, media: media, log: log}, rtcpBuf: make([]byte, maxPacket)}
 	d.tracks.Store(&map[uint32]*UpTrack{})
 	return d
 }
@@ -129,14 +134,56 @@ func (d *directReceiver) updateTracks(f func(map[uint32]*UpTrack)) {
 	d.tracks.Store(&m)
 }
 
-// receive is given an SRTP packet from the routed address by the socket's reader. It reports
-// whether it took the packet; one it did not take goes on to Pion.
+// receive is given an SRTP or SRTCP packet from the routed address by the socket's reader.
+// It reports whether it took the packet; one it did not take goes on to Pion.
 func (d *directReceiver) receive(b []byte) bool {
+	if !isRTP(b) {
+		return d.receiveRTCP(b)
+	}
 	t := (*d.tracks.Load())[binary.BigEndian.Uint32(b[8:12])]
 	if t == nil {
 		return false
 	}
 	return t.receiveSRTP(d, b)
+}
+
+// receiveRTCP takes the publisher's RTCP when it carries a sender report of a published track
+// (for the track's feedback and sinks); anything else goes on to Pion.
+func (d *directReceiver) receiveRTCP(b []byte) bool {
+	d.mu.Lock()
+	if d.off || !d.verified {
+		d.mu.Unlock()
+		return false
+	}
+	plain, err := d.ctx.DecryptRTCP(d.rtcpBuf[:0], b, nil)
+	d.mu.Unlock()
+	if err != nil {
+		return false
+	}
+	pkts, err := rtcp.Unmarshal(plain)
+	if err != nil {
+		return true // decrypted but malformed: nothing for anyone
+	}
+	tracks := *d.tracks.Load()
+	var now time.Time
+	taken := false
+	for _, p := range pkts {
+		sr, ok := p.(*rtcp.SenderReport)
+		if !ok {
+			continue
+		}
+		if t := tracks[sr.SSRC]; t != nil {
+			if now.IsZero() {
+				now = time.Now()
+			}
+			t.senderReport(sr, now)
+			taken = true
+		}
+	}
+	if taken {
+		d.rtcpTaken.Add(1)
+	}
+	return taken
 }
 
 // decrypt decrypts b into dst and its header into h. A packet that fails is dropped (a replay,

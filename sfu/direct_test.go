@@ -3,6 +3,7 @@ package sfu
 import (
 	"bytes"
 	"encoding/binary"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,12 +17,14 @@ import (
 // directRun is what one publisher → receiver run through a Room saw.
 type directRun struct {
 	published *UpTrack
-	received  map[uint16][]byte // by the publisher's sequence number (carried in the payload)
-	copies    map[uint16]int    // how many times each arrived
-	srs       int               // sender reports the receiver got
-	nacked    map[uint16]bool   // sequence numbers the server asked the publisher again for
-	reports   int               // receiver reports about the publisher's track
-	twcc      int               // transport-wide congestion feedback packets
+	// RTCP the direct paths took: the publisher's (sender reports) and the receiver's.
+	publisherRTCP, receiverRTCP uint64
+	received                    map[uint16][]byte // by the publisher's sequence number (carried in the payload)
+	copies                      map[uint16]int    // how many times each arrived
+	srs                         int               // sender reports the receiver got
+	nacked                      map[uint16]bool   // sequence numbers the server asked the publisher again for
+	reports                     int               // receiver reports about the publisher's track
+	twcc                        int               // transport-wide congestion feedback packets
 }
 
 // runDirect has a rep publish paced VP8 packets (all but lost) to a room built with cfg and
@@ -176,13 +179,30 @@ func runDirect(t *testing.T, cfg Config, lost uint16) directRun {
 			t.Errorf("packet %d arrived with another payload", seq)
 		}
 	}
-	rep.p.room.mu.Lock()
-	run.published = rep.p.published[webrtc.RTPCodecTypeVideo]
-	rep.p.room.mu.Unlock()
+	waitUntil(t, "a sender report of the publisher's", func() bool {
+		rep.p.room.mu.Lock()
+		run.published = rep.p.published[webrtc.RTPCodecTypeVideo]
+		rep.p.room.mu.Unlock()
+		if run.published == nil {
+			return false
+		}
+		run.published.rmu.Lock()
+		defer run.published.rmu.Unlock()
+		return !run.published.fb.lastSRAt.IsZero()
+	})
+	if rep.p.direct != nil {
+		run.publisherRTCP = rep.p.direct.rtcpTaken.Load()
+	}
+	if partner.p.sender != nil {
+		run.receiverRTCP = partner.p.sender.rtcpTaken.Load()
+	}
 	if run.published == nil {
 		t.Fatal("the rep's video is not published")
 	}
-	return run
+	// Packets still in flight go on arriving in run: the caller gets a copy.
+	out := run
+	out.received, out.copies, out.nacked = maps.Clone(run.received), maps.Clone(run.copies), maps.Clone(run.nacked)
+	return out
 }
 
 // TestDirectReceive: the publisher's packets are taken off the socket by the direct receiver
@@ -219,6 +239,10 @@ func TestDirectReceive(t *testing.T) {
 			}
 			if run.twcc == 0 {
 				t.Error("no TWCC feedback reached the publisher")
+			}
+			if run.publisherRTCP == 0 || run.receiverRTCP == 0 {
+				t.Errorf("RTCP taken directly: %d of the publisher's, %d of the receiver's; want some of both",
+					run.publisherRTCP, run.receiverRTCP)
 			}
 		})
 	}

@@ -82,6 +82,7 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	for _, c := range ctx.CodecParameters() {
 		if strings.EqualFold(c.MimeType, d.codec.MimeType) {
 			d.bind.Store(&binding{ssrc: uint32(ctx.SSRC()), pt: uint8(c.PayloadType), write: ctx.WriteStream()})
+			d.sender.track(uint32(ctx.SSRC()), d)
 			if d.kind == webrtc.RTPCodecTypeVideo {
 				d.up.RequestKeyframe(d.visible.Load())
 			}
@@ -93,7 +94,9 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 
 // Unbind implements webrtc.TrackLocal.
 func (d *DownTrack) Unbind(webrtc.TrackLocalContext) error {
-	d.bind.Store(nil)
+	if b := d.bind.Swap(nil); b != nil {
+		d.sender.track(b.ssrc, nil)
+	}
 	return nil
 }
 

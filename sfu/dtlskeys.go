@@ -35,6 +35,9 @@ type keyCatcher struct {
 	profile      dtls.SRTPProtectionProfile
 	clientRandom []byte
 	master       []byte
+	// The contexts, once derived (then master is gone): local encrypts what the server sends,
+	// remote decrypts what the peer sends. Each is used under its owner's lock.
+	local, remote *srtp.Context
 }
 
 // configure has se's DTLS handshakes report to k. se must then serve one connection only.
@@ -81,39 +84,57 @@ func (k *keyCatcher) Write(line []byte) (int, error) {
 }
 
 // context is the SRTP context that encrypts what the server sends (local) or decrypts what
-// the DTLS client, the peer, sends.
+// the DTLS client, the peer, sends. Both are made at the first call, and the secret is then
+// forgotten.
 func (k *keyCatcher) context(local bool) (*srtp.Context, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if k.local == nil {
+		if err := k.deriveLocked(); err != nil {
+			return nil, err
+		}
+	}
+	if local {
+		return k.local, nil
+	}
+	return k.remote, nil
+}
+
+func (k *keyCatcher) deriveLocked() error {
 	if k.master == nil || k.serverRandom == nil || k.profile == 0 {
-		return nil, errors.New("sfu: the handshake did not reveal the SRTP keys (not the DTLS server?)")
+		return errors.New("sfu: the handshake did not reveal the SRTP keys (not the DTLS server?)")
 	}
 	profile := srtp.ProtectionProfile(k.profile)
 	keyLen, err1 := profile.KeyLen()
 	saltLen, err2 := profile.SaltLen()
 	if err := errors.Join(err1, err2); err != nil {
-		return nil, fmt.Errorf("sfu: srtp profile %v: %w", k.profile, err)
+		return fmt.Errorf("sfu: srtp profile %v: %w", k.profile, err)
 	}
 	// RFC 5764 4.2: client key, server key, client salt, server salt.
 	seed := append([]byte("EXTRACTOR-dtls_srtp"), k.clientRandom...)
 	seed = append(seed, k.serverRandom...)
 	material, err := prf.PHash(k.master, seed, 2*(keyLen+saltLen), suiteHash(k.suite))
-	if err != nil {
-		return nil, fmt.Errorf("sfu: srtp keying material: %w", err)
-	}
-	// One context is made of a catcher (a connection receives or sends media, not both): the
-	// secret is not kept for longer than that.
 	clear(k.master)
 	k.master = nil
-	key, salt := material[:keyLen], material[2*keyLen:2*keyLen+saltLen]
-	if local {
-		key, salt = material[keyLen:2*keyLen], material[2*keyLen+saltLen:]
-		return srtp.CreateContext(key, salt, profile)
+	if err != nil {
+		return fmt.Errorf("sfu: srtp keying material: %w", err)
+	}
+	clientKey, serverKey := material[:keyLen], material[keyLen:2*keyLen]
+	clientSalt, serverSalt := material[2*keyLen:2*keyLen+saltLen], material[2*keyLen+saltLen:]
+	local, err := srtp.CreateContext(serverKey, serverSalt, profile)
+	if err != nil {
+		return err
 	}
 	// Cryptex (RFC 9335) enabled reads both encrypted and clear header extensions, whatever
 	// the offer negotiated: Pion offers it, browsers may.
-	return srtp.CreateContext(key, salt, profile, srtp.SRTPReplayProtection(srtpReplayWindow),
+	remote, err := srtp.CreateContext(clientKey, clientSalt, profile,
+		srtp.SRTPReplayProtection(srtpReplayWindow), srtp.SRTCPReplayProtection(srtpReplayWindow),
 		srtp.Cryptex(srtp.CryptexModeEnabled))
+	if err != nil {
+		return err
+	}
+	k.local, k.remote = local, remote
+	return nil
 }
 
 // suiteHash is the PRF hash of a DTLS 1.2 cipher suite: SHA-384 for the *_SHA384 suites,

@@ -270,7 +270,7 @@ func (n *trackingNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.U
 	}
 	ap := c.LocalAddr().(*net.UDPAddr).AddrPort()
 	tc := &trackedConn{UDPConn: c, media: n.media, addr: ap}
-	tc.routes.Store(&map[netip.AddrPort]*directReceiver{})
+	tc.routes.Store(&map[netip.AddrPort]router{})
 	n.media.add(ap, tc)
 	return tc, nil
 }
@@ -301,29 +301,36 @@ func (n *trackingNet) InterfaceByName(name string) (*transport.Interface, error)
 
 // trackedConn is an ICE socket that leaves its MediaNet when closed. It keeps ICE's
 // allocation-free read and write path (ice.AddrPortReaderWriter), and its reads hand the RTP
-// of routed remote addresses to their direct receivers instead of returning it.
+// and RTCP of routed remote addresses to their direct receiver or sender instead of returning
+// them.
 type trackedConn struct {
 	*net.UDPConn
 	media  *MediaNet
 	addr   netip.AddrPort
 	once   sync.Once
-	routes atomic.Pointer[map[netip.AddrPort]*directReceiver] // copy on write under mu
+	routes atomic.Pointer[map[netip.AddrPort]router] // copy on write under mu
 	mu     sync.Mutex
 }
 
-func (c *trackedConn) route(from netip.AddrPort, d *directReceiver) {
-	c.updateRoutes(func(m map[netip.AddrPort]*directReceiver) { m[from] = d })
+// router takes RTP or RTCP datagrams from one remote address off a socket; it reports
+// whether it took one (if not, the datagram goes on to Pion).
+type router interface {
+	receive(b []byte) bool
 }
 
-func (c *trackedConn) unroute(from netip.AddrPort, d *directReceiver) {
-	c.updateRoutes(func(m map[netip.AddrPort]*directReceiver) {
+func (c *trackedConn) route(from netip.AddrPort, d router) {
+	c.updateRoutes(func(m map[netip.AddrPort]router) { m[from] = d })
+}
+
+func (c *trackedConn) unroute(from netip.AddrPort, d router) {
+	c.updateRoutes(func(m map[netip.AddrPort]router) {
 		if m[from] == d {
 			delete(m, from)
 		}
 	})
 }
 
-func (c *trackedConn) updateRoutes(f func(map[netip.AddrPort]*directReceiver)) {
+func (c *trackedConn) updateRoutes(f func(map[netip.AddrPort]router)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m := maps.Clone(*c.routes.Load())
@@ -341,7 +348,7 @@ func (c *trackedConn) Close() error {
 func (c *trackedConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
 	for {
 		n, from, err := c.UDPConn.ReadFromUDPAddrPort(b)
-		if err != nil || !isRTP(b[:n]) {
+		if err != nil || n < 8 || b[0] < 128 || b[0] > 191 { // not RTP or RTCP (RFC 7983)
 			return n, from, err
 		}
 		routes := *c.routes.Load()

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/report"
 	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -151,6 +152,11 @@ func clientAPI(t *testing.T) *webrtc.API {
 		t.Fatal(err)
 	}
 	reg.Add(ext)
+	sr, err := report.NewSenderInterceptor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.Add(sr) // publishers send sender reports, as browsers do
 	se := webrtc.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
 	se.DisableSRTPReplayProtection(true) // so that a test can ask again for what arrived

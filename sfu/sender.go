@@ -3,9 +3,13 @@ package sfu
 import (
 	"errors"
 	"log/slog"
+	"maps"
+	"sync"
 	"sync/atomic"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -27,26 +31,98 @@ type directSender struct {
 	// Guarded by mu:
 	plain, sealed []byte
 	hdr           rtp.Header
+
+	downs   atomic.Pointer[map[uint32]*DownTrack] // by their SSRC on this connection; copy on write under rmu
+	rmu     sync.Mutex                            // guards rtcpBuf, serializes decrypting the receiver's RTCP
+	rtcpBuf []byte
 }
 
 func newDirectSender(keys *keyCatcher, media *MediaNet, log *slog.Logger) *directSender {
-	return &directSender{path: path{keys: keys, media: media, log: log},
-		plain: make([]byte, maxPacket+64), sealed: make([]byte, maxPacket+64)}
+	s := &directSender{path: path{keys: keys, media: media, log: log},
+		plain: make([]byte, maxPacket+64), sealed: make([]byte, maxPacket+64), rtcpBuf: make([]byte, maxPacket)}
+	s.downs.Store(&map[uint32]*DownTrack{})
+	return s
 }
 
-// attach sends to the remote address of the connection's selected pair from now on, if it
-// can; a pair it cannot serve sends through Pion.
+// attach sends to the remote address of the connection's selected pair from now on, and takes
+// the receiver's RTCP from there, if it can; a pair it cannot serve sends through Pion.
 func (s *directSender) attach(pair *webrtc.ICECandidatePair) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.on.Store(s.moveLocked(pair, true, "sending through Pion"))
+	if s.at != nil {
+		s.at.unroute(s.remote, s)
+	}
+	ok := s.moveLocked(pair, true, "sending through Pion")
+	if ok {
+		s.at.route(s.remote, s)
+	}
+	s.on.Store(ok)
 }
 
 func (s *directSender) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.at != nil {
+		s.at.unroute(s.remote, s)
+	}
 	s.off, s.at = true, nil
 	s.on.Store(false)
+}
+
+// track has the receiver's RTCP about ssrc handed to d (nil: to no one).
+func (s *directSender) track(ssrc uint32, d *DownTrack) {
+	if s == nil {
+		return
+	}
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	m := maps.Clone(*s.downs.Load())
+	if d != nil {
+		m[ssrc] = d
+	} else {
+		delete(m, ssrc)
+	}
+	s.downs.Store(&m)
+}
+
+// receive takes the receiver's RTCP about tracks of this connection (NACKs, keyframe requests,
+// reports) from the socket's reader and hands it to their down-tracks; anything else, and
+// all of it until a packet was sent directly, goes on to Pion.
+func (s *directSender) receive(b []byte) bool {
+	if isRTP(b) || !s.on.Load() {
+		return false
+	}
+	s.rmu.Lock()
+	plain, err := s.remoteCtx().DecryptRTCP(s.rtcpBuf[:0], b, nil)
+	s.rmu.Unlock()
+	if err != nil {
+		return false
+	}
+	pkts, err := rtcp.Unmarshal(plain)
+	if err != nil {
+		return true // decrypted but malformed: nothing for anyone
+	}
+	downs := *s.downs.Load()
+	taken := false
+	for _, p := range pkts {
+		for _, ssrc := range p.DestinationSSRC() {
+			if d := downs[ssrc]; d != nil {
+				d.handleRTCP([]rtcp.Packet{p})
+				taken = true
+				break
+			}
+		}
+	}
+	if taken {
+		s.rtcpTaken.Add(1)
+	}
+	return taken
+}
+
+// remoteCtx decrypts the receiver's SRTCP; it exists once the sender is on.
+func (s *directSender) remoteCtx() *srtp.Context {
+	ctx, _ := s.keys.context(false)
+	return ctx
 }
 
 // write sends one packet, returning its size, or errNotDirect if it is for Pion to send.

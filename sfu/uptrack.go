@@ -380,15 +380,21 @@ func (t *UpTrack) runRTCP() {
 			if now.IsZero() {
 				now = time.Now()
 			}
-			if t.fb != nil {
-				t.rmu.Lock()
-				t.fb.senderReport(sr, now)
-				t.rmu.Unlock()
-			}
-			for _, s := range t.out.Load().sinks {
-				s.SenderReport(sr.NTPTime, sr.RTPTime, now)
-			}
+			t.senderReport(sr, now)
 		}
+	}
+}
+
+// senderReport takes the publisher's sender report for the track, from Pion or the direct
+// receiver: the feedback's round trip and the sinks' clock mapping need it.
+func (t *UpTrack) senderReport(sr *rtcp.SenderReport, now time.Time) {
+	if t.fb != nil {
+		t.rmu.Lock()
+		t.fb.senderReport(sr, now)
+		t.rmu.Unlock()
+	}
+	for _, s := range t.out.Load().sinks {
+		s.SenderReport(sr.NTPTime, sr.RTPTime, now)
 	}
 }
 
