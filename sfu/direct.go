@@ -37,6 +37,7 @@ type directReceiver struct {
 type path struct {
 	keys  *keyCatcher
 	media *MediaNet
+	pion  *pionRTCP // told whether the path takes the connection's RTCP
 	log   *slog.Logger
 
 	rtcpTaken atomic.Uint64 // RTCP packets taken off the socket
@@ -76,8 +77,8 @@ func (p *path) moveLocked(pair *webrtc.ICECandidatePair, local bool, fallback st
 	return true
 }
 
-func newDirectReceiver(keys *keyCatcher, media *MediaNet, log *slog.Logger) *directReceiver {
-	d := &directReceiver{path: path{keys: keys, media: media, log: log}, rtcpBuf: make([]byte, maxPacket)}
+func newDirectReceiver(keys *keyCatcher, media *MediaNet, pion *pionRTCP, log *slog.Logger) *directReceiver {
+	d := &directReceiver{path: path{keys: keys, media: media, pion: pion, log: log}, rtcpBuf: make([]byte, maxPacket)}
 	d.tracks.Store(&map[uint32]*UpTrack{})
 	return d
 }
@@ -92,6 +93,7 @@ func (d *directReceiver) attach(pair *webrtc.ICECandidatePair) {
 	if d.moveLocked(pair, false, "receiving through Pion") {
 		d.at.route(d.remote, d)
 	}
+	d.pion.setDirect(d.at != nil && d.verified)
 }
 
 func (d *directReceiver) detachLocked() {
@@ -147,8 +149,9 @@ func (d *directReceiver) receive(b []byte) bool {
 	return t.receiveSRTP(d, b)
 }
 
-// receiveRTCP takes the publisher's RTCP when it carries a sender report of a published track
-// (for the track's feedback and sinks); anything else goes on to Pion.
+// receiveRTCP takes the publisher's RTCP once a packet has decrypted with the path's keys, and
+// passes the sender reports of published tracks on (for the tracks' feedback and sinks). The
+// rest is for no one: with the path direct nobody reads what Pion would be handed.
 func (d *directReceiver) receiveRTCP(b []byte) bool {
 	d.mu.Lock()
 	if d.off || !d.verified {
@@ -166,7 +169,6 @@ func (d *directReceiver) receiveRTCP(b []byte) bool {
 	}
 	tracks := *d.tracks.Load()
 	var now time.Time
-	taken := false
 	for _, p := range pkts {
 		sr, ok := p.(*rtcp.SenderReport)
 		if !ok {
@@ -177,13 +179,10 @@ func (d *directReceiver) receiveRTCP(b []byte) bool {
 				now = time.Now()
 			}
 			t.senderReport(sr, now)
-			taken = true
 		}
 	}
-	if taken {
-		d.rtcpTaken.Add(1)
-	}
-	return taken
+	d.rtcpTaken.Add(1)
+	return true
 }
 
 // decrypt decrypts b into dst and its header into h. A packet that fails is dropped (a replay,
@@ -197,7 +196,10 @@ func (d *directReceiver) decrypt(dst, b []byte, h *rtp.Header) (out []byte, ok b
 	}
 	out, err := d.ctx.DecryptRTP(dst, b, h)
 	if err == nil {
-		d.verified = true
+		if !d.verified {
+			d.verified = true
+			d.pion.setDirect(d.at != nil)
+		}
 		return out, true
 	}
 	if d.verified {

@@ -16,7 +16,8 @@ import (
 
 // directRun is what one publisher → receiver run through a Room saw.
 type directRun struct {
-	published *UpTrack
+	rep, partner *testPeer
+	published    *UpTrack
 	// RTCP the direct paths took: the publisher's (sender reports) and the receiver's.
 	publisherRTCP, receiverRTCP uint64
 	received                    map[uint16][]byte // by the publisher's sequence number (carried in the payload)
@@ -201,6 +202,7 @@ func runDirect(t *testing.T, cfg Config, lost uint16) directRun {
 	}
 	// Packets still in flight go on arriving in run: the caller gets a copy.
 	out := run
+	out.rep, out.partner = rep, partner
 	out.received, out.copies, out.nacked = maps.Clone(run.received), maps.Clone(run.copies), maps.Clone(run.nacked)
 	return out
 }
@@ -244,7 +246,45 @@ func TestDirectReceive(t *testing.T) {
 				t.Errorf("RTCP taken directly: %d of the publisher's, %d of the receiver's; want some of both",
 					run.publisherRTCP, run.receiverRTCP)
 			}
+			// With the RTCP taken directly, nothing reads it through Pion.
+			waitUntil(t, "Pion's RTCP readers stop", func() bool {
+				return run.rep.p.upRTCP.running() == 0 && run.partner.p.downRTCP.running() == 0
+			})
 		})
+	}
+}
+
+// TestPionRTCPAfterFallback: when a down connection's direct path goes (its pair can no longer
+// be served directly), the receiver's RTCP comes through Pion again and is read there: a NACK
+// is answered with the very packet.
+func TestPionRTCPAfterFallback(t *testing.T) {
+	run := runDirect(t, Config{}, 0)
+	downs := run.partner.p.downRTCP
+	waitUntil(t, "the direct path takes the receiver's RTCP", func() bool { return downs.running() == 0 })
+	run.partner.p.sender.attach(nil) // as a move to a relayed or TCP pair does
+	if n := downs.running(); n != 1 {
+		t.Fatalf("%d RTCP readers after the fallback, want the down-track's 1", n)
+	}
+	taken := run.partner.p.sender.rtcpTaken.Load()
+	var d *DownTrack
+	run.partner.p.room.mu.Lock()
+	for _, sub := range run.partner.p.subs {
+		d = sub.down
+	}
+	run.partner.p.room.mu.Unlock()
+	// A NACK for a packet a few back from the newest: the down-track resends it through Pion.
+	before := d.resent.Load()
+	d.hmu.Lock()
+	seq := d.newest - 3
+	d.hmu.Unlock()
+	if err := run.partner.down.WriteRTCP([]rtcp.Packet{&rtcp.TransportLayerNack{
+		MediaSSRC: d.bind.Load().ssrc, Nacks: rtcp.NackPairsFromSequenceNumbers([]uint16{seq}),
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the NACK answered through Pion", func() bool { return d.resent.Load() > before })
+	if got := run.partner.p.sender.rtcpTaken.Load(); got != taken {
+		t.Errorf("the direct path took %d more RTCP packets after it went", got-taken)
 	}
 }
 
@@ -267,7 +307,7 @@ func TestPionReceive(t *testing.T) {
 func TestDirectReceiverWithWrongKeysTurnsOff(t *testing.T) {
 	keys := &keyCatcher{serverRandom: make([]byte, 32), clientRandom: make([]byte, 32),
 		master: make([]byte, 48), profile: 0x0007} // SRTP_AEAD_AES_128_GCM, all-zero secrets
-	d := newDirectReceiver(keys, nil, discardLogger())
+	d := newDirectReceiver(keys, nil, nil, discardLogger())
 	d.attach(nil)
 	if d.ctx == nil || d.off {
 		t.Fatalf("attach with keys: ctx %v, off %v", d.ctx, d.off)

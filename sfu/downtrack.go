@@ -152,7 +152,15 @@ func (d *DownTrack) counts() downCounts {
 	}
 }
 
-// handleRTCP takes the RTCP the receiver sent about this track (its sender's ReadRTCP): it
+// rtcpFromPion takes the receiver's RTCP about this track that came through Pion (see
+// pionRTCP).
+func (d *DownTrack) rtcpFromPion(b []byte) {
+	if pkts, err := rtcp.Unmarshal(b); err == nil {
+		d.handleRTCP(pkts)
+	}
+}
+
+// handleRTCP takes the RTCP the receiver sent about this track (from Pion or the direct path): it
 // answers NACKs from the history and passes keyframe requests on to the publisher.
 func (d *DownTrack) handleRTCP(pkts []rtcp.Packet) {
 	for _, pkt := range pkts {

@@ -56,6 +56,7 @@ type subKey struct {
 type subscription struct {
 	down   *DownTrack
 	sender *webrtc.RTPSender
+	rtcp   *rtcpReader // of recv.downRTCP
 }
 
 // Participant is one person in a room with an up and a down PeerConnection.
@@ -71,7 +72,10 @@ type Participant struct {
 	neg    *negotiator
 	direct *directReceiver // nil: the up connection receives through Pion only
 	sender *directSender   // nil: the down connection sends through Pion only
-	fb     *feedback
+	// The RTCP each connection's tracks receive through Pion, read only while the direct
+	// path does not take it.
+	upRTCP, downRTCP *pionRTCP
+	fb               *feedback
 
 	// guarded by room.mu:
 	seat       Seat
@@ -123,13 +127,14 @@ func (p *Participant) newPCs(api *API) error {
 	}
 	p.up, p.down = up, down
 	p.fb = newFeedback(p.up.WriteRTCP, p.log)
+	p.upRTCP, p.downRTCP = newPionRTCP(), newPionRTCP()
 	var attachUp, attachDown func(*webrtc.ICECandidatePair)
 	if upKeys != nil {
-		p.direct = newDirectReceiver(upKeys, api.direct, p.log)
+		p.direct = newDirectReceiver(upKeys, api.direct, p.upRTCP, p.log)
 		attachUp = p.direct.attach
 	}
 	if downKeys != nil {
-		p.sender = newDirectSender(downKeys, api.direct, p.log)
+		p.sender = newDirectSender(downKeys, api.direct, p.downRTCP, p.log)
 		attachDown = p.sender.attach
 	}
 	follow(p.up, p.log.With("conn", "up"), attachUp)
@@ -291,7 +296,8 @@ func (p *Participant) onTrack(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiv
 		keyframe: p.room.keyframeInterval(),
 	})
 	published := p.stage(t)
-	go t.runRTCP()
+	rtcpReader := p.upRTCP.add(recv, t.rtcpFromPion)
+	defer p.upRTCP.remove(rtcpReader)
 	// Reading starts once the track is in the room, so that its first packets (a video
 	// track's first keyframe) reach the recorder and receivers; Pion buffers meanwhile.
 	<-published
@@ -345,21 +351,6 @@ func (p *Participant) publishPending() {
 	}
 	for _, c := range waiting {
 		close(c)
-	}
-}
-
-// readRTCP drains a down sender's RTCP: the down-track answers NACKs, counts them and passes
-// the receiver's keyframe requests on to the publisher.
-func readRTCP(s *webrtc.RTPSender, d *DownTrack) {
-	buf := make([]byte, maxPacket) // ReadRTCP would allocate one per packet
-	for {
-		n, _, err := s.Read(buf)
-		if err != nil {
-			return
-		}
-		if pkts, err := rtcp.Unmarshal(buf[:n]); err == nil {
-			d.handleRTCP(pkts)
-		}
 	}
 }
 

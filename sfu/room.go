@@ -331,6 +331,7 @@ func (r *Room) reconcileLocked(recv *Participant) bool {
 	for key, sub := range recv.subs {
 		if !slices.Contains(want, sub.down.up) {
 			sub.down.up.removeDown(sub.down)
+			recv.downRTCP.remove(sub.rtcp)
 			if err := recv.down.RemoveTrack(sub.sender); err != nil {
 				recv.log.Debug("remove track", "err", err)
 			}
@@ -351,9 +352,8 @@ func (r *Room) reconcileLocked(recv *Participant) bool {
 			recv.log.Warn("add track", "err", err)
 			continue
 		}
-		recv.subs[key] = &subscription{down: d, sender: sender}
+		recv.subs[key] = &subscription{down: d, sender: sender, rtcp: recv.downRTCP.add(sender, d.rtcpFromPion)}
 		t.addDown(d)
-		go readRTCP(sender, d)
 		changed = true
 	}
 	return changed

@@ -37,8 +37,8 @@ type directSender struct {
 	rtcpBuf []byte
 }
 
-func newDirectSender(keys *keyCatcher, media *MediaNet, log *slog.Logger) *directSender {
-	s := &directSender{path: path{keys: keys, media: media, log: log},
+func newDirectSender(keys *keyCatcher, media *MediaNet, pion *pionRTCP, log *slog.Logger) *directSender {
+	s := &directSender{path: path{keys: keys, media: media, pion: pion, log: log},
 		plain: make([]byte, maxPacket+64), sealed: make([]byte, maxPacket+64), rtcpBuf: make([]byte, maxPacket)}
 	s.downs.Store(&map[uint32]*DownTrack{})
 	return s
@@ -57,6 +57,7 @@ func (s *directSender) attach(pair *webrtc.ICECandidatePair) {
 		s.at.route(s.remote, s)
 	}
 	s.on.Store(ok)
+	s.pion.setDirect(ok)
 }
 
 func (s *directSender) close() {
@@ -85,9 +86,10 @@ func (s *directSender) track(ssrc uint32, d *DownTrack) {
 	s.downs.Store(&m)
 }
 
-// receive takes the receiver's RTCP about tracks of this connection (NACKs, keyframe requests,
-// reports) from the socket's reader and hands it to their down-tracks; anything else, and
-// all of it until a packet was sent directly, goes on to Pion.
+// receive takes the receiver's RTCP (NACKs, keyframe requests, reports) from the socket's
+// reader once the sender is on, and hands what is about tracks of this connection to their
+// down-tracks; the rest is for no one (with the path direct nobody reads what Pion would be
+// handed). Before, all of it goes on to Pion.
 func (s *directSender) receive(b []byte) bool {
 	if isRTP(b) || !s.on.Load() {
 		return false
@@ -103,20 +105,16 @@ func (s *directSender) receive(b []byte) bool {
 		return true // decrypted but malformed: nothing for anyone
 	}
 	downs := *s.downs.Load()
-	taken := false
 	for _, p := range pkts {
 		for _, ssrc := range p.DestinationSSRC() {
 			if d := downs[ssrc]; d != nil {
 				d.handleRTCP([]rtcp.Packet{p})
-				taken = true
 				break
 			}
 		}
 	}
-	if taken {
-		s.rtcpTaken.Add(1)
-	}
-	return taken
+	s.rtcpTaken.Add(1)
+	return true
 }
 
 // remoteCtx decrypts the receiver's SRTCP; it exists once the sender is on.

@@ -20,8 +20,9 @@ func connectDown(tb testing.TB, api *API, d *DownTrack, recvAPI *webrtc.API, got
 		tb.Fatal(err)
 	}
 	// With a MediaNet, the down-track sends as a server's does: through a direct sender.
+	pion := newPionRTCP()
 	if keys != nil {
-		d.sender = newDirectSender(keys, api.direct, discardLogger())
+		d.sender = newDirectSender(keys, api.direct, pion, discardLogger())
 		follow(send, discardLogger(), d.sender.attach)
 	}
 	var recv *webrtc.PeerConnection
@@ -41,7 +42,7 @@ func connectDown(tb testing.TB, api *API, d *DownTrack, recvAPI *webrtc.API, got
 	if err != nil {
 		tb.Fatal(err)
 	}
-	go readRTCP(sender, d)
+	pion.add(sender, d.rtcpFromPion)
 	// The receiver reads into one buffer, so that a benchmark's allocations are the sender's.
 	recv.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		buf := make([]byte, maxPacket)

@@ -36,11 +36,12 @@ const shutdownTimeout = 10 * time.Second
 const envPrefix = "RINGSIDE_"
 
 // serveGCPercent is the garbage collector's target of `ringside serve` unless GOGC is set: the
-// heap may grow 25 % over what is live before a collection, instead of Go's 100 %. The
+// heap may grow 10 % over what is live before a collection, instead of Go's 100 %. The
 // server's live heap is mostly long-lived buffers and its garbage is little (the packet path
-// allocates nothing), so collections stay rare and cheap while memory per participant falls
-// by a third (docs/performance.md).
-const serveGCPercent = 25
+// allocates nothing; what is left is Pion's ICE keepalives, about 0.6 MB/s at 20 rooms), so
+// collections stay a few seconds apart and cost about 2 % of the server's CPU, while memory
+// per participant falls by 40 % (decision 27, docs/performance.md).
+const serveGCPercent = 10
 
 // envAdminToken holds the admin token; it is never a flag, so it stays out of `ps`.
 const envAdminToken = "RINGSIDE_ADMIN_TOKEN"
@@ -127,6 +128,7 @@ func serveCmd(args []string, e *env) int {
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL of invite links, as phones will reach the server (default http://<listen host or localhost>:<port>; with TLS https://<this machine's address>:<port>)")
 	fs.Var((*uint16Flag)(&cfg.UDPPortMin), "udp-port-min", "lowest UDP `port` for media; set with --udp-port-max (default 0: any port)")
 	fs.Var((*uint16Flag)(&cfg.UDPPortMax), "udp-port-max", "highest UDP `port` for media (default 0: any port)")
+	fs.BoolVar(&cfg.IncludeLoopback, "ice-loopback", false, "offer loopback ICE candidates too, for clients on this machine (ringside load --loopback, make bench)")
 	fs.StringVar(&cfg.PublicIP, "public-ip", "", "public IP advertised in ICE candidates, for a server behind 1:1 NAT")
 	fs.Var((*uint16Flag)(&cfg.MediaPort), "media-port", "carry all media on this one UDP `port`, and ICE-TCP on the same TCP port (default 0: an ephemeral port per connection)")
 	cfg.TURNPort, cfg.TURNTLSPort = 3478, 5349
