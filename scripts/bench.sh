@@ -6,7 +6,8 @@
 #   2. a scripted load at several levels: for each, a fresh `ringside serve` on 127.0.0.1 with a
 #      temporary data directory, and `ringside load` against it with the reference shape (rooms
 #      of a rep and a partner publishing audio + video, and silent coaches watching), reading the
-#      server's CPU and memory in /proc through --server-pid. Levels 5 and 20 rooms, then larger
+#      server's CPU and memory in /proc through --server-pid; media goes over 127.0.0.1, the
+#      floor's path (serve --ice-loopback, load --loopback). Levels 5 and 20 rooms, then larger
 #      ones until loss reaches 1 % (or a join fails), to find the largest level that holds; the
 #      5- and 20-room levels run three times, and the report shows each one's median run;
 #   3. docs/benchmarks.md from those results (internal/load/benchreport).
@@ -87,7 +88,7 @@ export RINGSIDE_ADMIN_TOKEN=$token
 start_server() {
 	local port=$1 data=$work/data-$1
 	"$work/ringside" serve --listen "127.0.0.1:$port" --data "$data" --log-level warn \
-		--turn-port 0 --max-sessions 500 >"$work/server-$port.log" 2>&1 &
+		--turn-port 0 --max-sessions 500 --ice-loopback >"$work/server-$port.log" 2>&1 &
 	server_pid=$!
 	for _ in $(seq 1 100); do
 		if (: </dev/tcp/127.0.0.1/"$port") 2>/dev/null; then
@@ -102,7 +103,7 @@ start_server() {
 
 mkdir -p "$work/levels"
 profile_rooms=20
-note "RINGSIDE_ADMIN_TOKEN=… ringside serve --listen 127.0.0.1:PORT --data TMPDIR --log-level warn --turn-port 0 --max-sessions 500"
+note "RINGSIDE_ADMIN_TOKEN=… ringside serve --listen 127.0.0.1:PORT --data TMPDIR --log-level warn --turn-port 0 --max-sessions 500 --ice-loopback"
 
 # run_level ROOMS [TRIES]: TRIES load runs (default 1), each on a fresh server; sets held_level
 # to 1 when the median run (by CPU per forwarded packet) held (< 1 % loss, every join
@@ -126,7 +127,7 @@ run_once() {
 	port=$(free_port)
 	start_server "$port"
 	local args=(load --url "http://127.0.0.1:$port" --rooms "$rooms" --coaches "$coaches" --coach-media=false
-		--mode-interval 0 --duration "$duration" --warmup 3s --join-rate 40 --server-pid "$server_pid"
+		--mode-interval 0 --duration "$duration" --warmup 3s --join-rate 40 --loopback --server-pid "$server_pid"
 		--progress 5s --json)
 	step "level $rooms rooms, run $try: ringside ${args[*]}"
 	"$work/ringside" "${args[@]}" >"$out" 2>"$work/load-$rooms-$try.log" &
@@ -144,7 +145,7 @@ run_once() {
 		rm -f "$out"
 	fi
 }
-note "ringside load --url http://127.0.0.1:PORT --rooms N --coaches $coaches --coach-media=false --mode-interval 0 --duration $duration --warmup 3s --join-rate 40 --server-pid PID --json"
+note "ringside load --url http://127.0.0.1:PORT --rooms N --coaches $coaches --coach-media=false --mode-interval 0 --duration $duration --warmup 3s --join-rate 40 --loopback --server-pid PID --json"
 
 # The two reference levels run three times each (the report shows the median run); the search
 # for the largest level that holds runs each level once.

@@ -198,3 +198,49 @@ func checkGoroutines(t *testing.T) {
 		}
 	})
 }
+
+// TestLoopbackGathersOnlyLoopback: with Config.Loopback the clients offer only 127.0.0.1
+// candidates, so their media takes the floor's path; without it, never loopback ones.
+func TestLoopbackGathersOnlyLoopback(t *testing.T) {
+	local, err := newLocalAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, loopback := range []bool{true, false} {
+		api, err := newAPI(local, newMeter(clock{t0: time.Now()}), loopback)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc, err := api.NewPeerConnection(webrtc.Configuration{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio); err != nil {
+			t.Fatal(err)
+		}
+		offer, err := pc.CreateOffer(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gathered := webrtc.GatheringCompletePromise(pc)
+		if err := pc.SetLocalDescription(offer); err != nil {
+			t.Fatal(err)
+		}
+		<-gathered
+		var addrs []string
+		for _, line := range strings.Split(pc.LocalDescription().SDP, "\n") {
+			if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[0], "a=candidate:") {
+				addrs = append(addrs, f[4])
+			}
+		}
+		_ = pc.Close()
+		if len(addrs) == 0 {
+			t.Fatalf("loopback %v: no candidates gathered", loopback)
+		}
+		for _, a := range addrs {
+			if (a == "127.0.0.1") != loopback {
+				t.Errorf("loopback %v: candidate on %s (all: %v)", loopback, a, addrs)
+			}
+		}
+	}
+}

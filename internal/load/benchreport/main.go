@@ -264,10 +264,13 @@ func (rep report) write() error {
 	p("")
 	p("The floor is the work no SFU can skip per forwarded packet: SRTP-encrypt a packet with a")
 	p("1100-byte payload (AEAD_AES_128_GCM, the profile Ringside negotiates first) and send it in one")
-	p("UDP datagram on loopback (`BenchmarkFloor`, the median of its runs before and after the load).")
+	p("UDP datagram to 127.0.0.1 (`BenchmarkFloor`, the median of its runs before and after the load).")
 	p("Ringside's figure is the server process's CPU time")
 	p("(utime + stime from /proc) over the measured window divided by the packets it forwarded, at the")
 	p("reference load: rooms where a rep and a partner publish Opus + VP8 and silent coaches watch.")
+	p("The load's media goes over 127.0.0.1 too (`serve --ice-loopback`, `load --loopback`), so that")
+	p("the server's sends take the floor's path: a send to this machine's interface address costs the")
+	p("kernel about 20 %% more here (docs/performance.md).")
 	p("")
 	p("Levels run more than once show their median run by CPU per forwarded packet.")
 	p("")
@@ -361,13 +364,14 @@ func (rep report) write() error {
 	p("| benchmark | runs | ns/op | ns/forward | B/op | allocs/op | what |")
 	p("|---|---|---|---|---|---|---|")
 	what := map[string]string{
-		"Forward":       "fan-out of one packet to 3 down-tracks (header rewrite, gate, counters), writers stubbed",
-		"ReadPath":      "unmarshal + fan-out to 3 down-tracks, writers stubbed",
-		"WritePath":     "fan-out to 3 real PeerConnections on loopback through the direct sender: header, SRTP, UDP",
-		"WritePathPion": "the same through Pion's write path (no MediaNet)",
-		"Floor":         "floor: SRTP AES-128-GCM encrypt of a 1100-byte payload + one UDP send on loopback",
-		"FloorEncrypt":  "floor, SRTP part only",
-		"FloorSend":     "floor, UDP send only",
+		"Forward":            "fan-out of one packet to 3 down-tracks (header rewrite, gate, counters), writers stubbed",
+		"ReadPath":           "unmarshal + fan-out to 3 down-tracks, writers stubbed",
+		"WritePath":          "fan-out to 3 real PeerConnections on loopback through the direct sender: header, SRTP, UDP",
+		"WritePathPion":      "the same through Pion's write path (no MediaNet)",
+		"Floor":              "floor: SRTP AES-128-GCM encrypt of a 1100-byte payload + one UDP send on loopback",
+		"FloorEncrypt":       "floor, SRTP part only",
+		"FloorSend":          "floor, UDP send only",
+		"FloorSendInterface": "the floor's UDP send to this machine's interface address, not 127.0.0.1",
 	}
 	for _, b := range benches {
 		fw := "—"
