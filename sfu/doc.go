@@ -11,7 +11,9 @@
 //
 // It must not know of HTTP, websockets, SQL or invites: signaling drives it through Room and
 // Participant methods and hears back through the Events a participant is created with; the
-// recorder plugs in as a Sink.
+// recorder and the talk analysis plug in as Sinks, each under its own name (Room.SetSink), and
+// get their spans of what the policy grants the recorder from the room itself (sink.go says
+// why there and not behind one sink that copies).
 package sfu
 
 // SessionID names a session (and its room).

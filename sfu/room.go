@@ -30,14 +30,8 @@ type Room struct {
 
 	mu     sync.Mutex     // guards the following fields and every Participant's "guarded by room.mu"
 	parts  []*Participant // in join order, which is roster order
-	sink   Sink
-	spans  map[*UpTrack]*sinkSpan
+	sinks  []*roomSink    // in the order attached (sink.go)
 	closed bool
-}
-
-type sinkSpan struct {
-	w       TrackWriter
-	whisper bool
 }
 
 // NewRoom makes an empty room.
@@ -47,12 +41,11 @@ func NewRoom(p RoomParams) *Room {
 		log = slog.Default()
 	}
 	return &Room{
-		id:    p.ID,
-		api:   p.API,
-		cfg:   p.Config,
-		log:   log.With("session", string(p.ID)),
-		max:   p.MaxParticipants,
-		spans: map[*UpTrack]*sinkSpan{},
+		id:  p.ID,
+		api: p.API,
+		cfg: p.Config,
+		log: log.With("session", string(p.ID)),
+		max: p.MaxParticipants,
 	}
 }
 
@@ -244,13 +237,6 @@ func (r *Room) closeParticipant(p *Participant) {
 	_ = p.down.Close()
 }
 
-// SetSink attaches the recorder (nil detaches it); the policy decides what it receives.
-func (r *Room) SetSink(s Sink) {
-	r.mu.Lock()
-	r.sink = s
-	r.applyAndUnlock()
-}
-
 func (r *Room) publish(p *Participant, tracks map[webrtc.RTPCodecType]*UpTrack) {
 	r.mu.Lock()
 	if p.left {
@@ -289,7 +275,7 @@ func (r *Room) applyAndUnlock() {
 			rosters = append(rosters, rosterMsg{recv, m})
 		}
 	}
-	closed := r.reconcileSinkLocked()
+	closed := r.reconcileSinksLocked()
 	r.mu.Unlock()
 
 	for _, w := range closed {
@@ -385,61 +371,6 @@ func (r *Room) rosterLocked(recv *Participant) []RosterEntry {
 		})
 	}
 	return members
-}
-
-// reconcileSinkLocked starts and ends recorder spans; it returns the writers to close once the
-// lock is released.
-func (r *Room) reconcileSinkLocked() []TrackWriter {
-	recorder := Seat{Role: RoleRecorder}
-	live := map[*UpTrack]Grant{}
-	if r.sink != nil {
-		for _, pub := range r.parts {
-			g := Route(pub.seat, recorder)
-			for kind, t := range pub.published {
-				if (kind == webrtc.RTPCodecTypeAudio && g.Audio) || (kind == webrtc.RTPCodecTypeVideo && g.Video) {
-					live[t] = g
-				}
-			}
-		}
-	}
-	var closed []TrackWriter
-	for t, span := range r.spans {
-		g, ok := live[t]
-		if ok && g.Whisper == span.whisper {
-			continue
-		}
-		t.removeSink(span.w)
-		closed = append(closed, span.w)
-		delete(r.spans, t)
-	}
-	for _, pub := range r.parts {
-		for _, t := range []*UpTrack{pub.published[webrtc.RTPCodecTypeAudio], pub.published[webrtc.RTPCodecTypeVideo]} {
-			g, ok := live[t]
-			if t == nil || !ok || r.spans[t] != nil {
-				continue
-			}
-			w, err := r.sink.StartTrack(TrackInfo{
-				SessionID:           r.id,
-				ParticipantID:       pub.id,
-				Role:                pub.role,
-				Name:                pub.name,
-				TrackID:             t.trackID,
-				Kind:                t.kind,
-				Codec:               t.codec,
-				Whisper:             g.Whisper,
-				RequestKeyframe:     func() { t.RequestKeyframe(true) },
-				AudioLevelExtension: t.audioLevelExtension(),
-			})
-			if err != nil {
-				r.log.Warn("recording a track failed to start", "participant", string(pub.id),
-					"kind", t.kind.String(), "err", err)
-				continue
-			}
-			r.spans[t] = &sinkSpan{w: w, whisper: g.Whisper}
-			t.addSink(w)
-		}
-	}
-	return closed
 }
 
 // String names the room in logs.

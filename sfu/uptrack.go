@@ -57,7 +57,7 @@ func historySize(kind webrtc.RTPCodecType) int {
 // write) under UpTrack.mu and read with one atomic load per packet.
 type fanout struct {
 	downs []*DownTrack
-	sinks []TrackWriter
+	sinks []TrackWriter // each of the room's sinks' writer of its span of this track
 }
 
 // UpTrack is a published track: one reader goroutine reads it and hands every packet to the
@@ -208,9 +208,13 @@ func (t *UpTrack) addSink(w TrackWriter) {
 	})
 }
 
+// removeSink takes one occurrence of w out of the fanout: two sinks may hand out equal writers
+// (a stateless one, say), and each span's is removed on its own.
 func (t *UpTrack) removeSink(w TrackWriter) {
 	t.update(func(o fanout) fanout {
-		o.sinks = slices.DeleteFunc(slices.Clone(o.sinks), func(x TrackWriter) bool { return x == w })
+		if i := slices.Index(o.sinks, w); i >= 0 {
+			o.sinks = slices.Delete(slices.Clone(o.sinks), i, i+1)
+		}
 		return o
 	})
 }

@@ -96,6 +96,18 @@ func (e *env) session(title string) tokens {
 
 func (e *env) sessionWith(title string, ttl time.Duration) tokens {
 	e.t.Helper()
+	return e.create(store.Session{Title: title}, ttl)
+}
+
+// recordedSession creates a session with recording on, as session does.
+func (e *env) recordedSession(title string) tokens {
+	e.t.Helper()
+	return e.create(store.Session{Title: title, Recorded: true}, time.Hour)
+}
+
+// create stores sess (its ID made here) with one invite per role, valid for ttl.
+func (e *env) create(sess store.Session, ttl time.Duration) tokens {
+	e.t.Helper()
 	tk := tokens{session: uuid.NewString()}
 	var invites []store.Invite
 	for _, role := range []string{"rep", "partner", "coach"} {
@@ -116,7 +128,8 @@ func (e *env) sessionWith(title string, ttl time.Duration) tokens {
 			TokenHash: hash, ExpiresAt: time.Now().Add(ttl),
 		})
 	}
-	err := e.store.CreateSession(context.Background(), store.Session{ID: tk.session, Title: title}, invites)
+	sess.ID = tk.session
+	err := e.store.CreateSession(context.Background(), sess, invites)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -30,29 +30,29 @@ type Recording interface {
 // finalizeTimeout bounds how long closing a room waits for its recording to be finalized.
 const finalizeTimeout = 30 * time.Second
 
+// The room's sinks (sfu.Room.SetSink), fed in this order: the recording, or the track log of
+// an unrecorded session, and the talk analysis. Each is attached and detached on its own.
+const (
+	recordingSink = "recording"
+	analysisSink  = "analysis"
+)
+
 // startRecording attaches the session's recording to the room, or a track log when the
-// session is not recorded, so that its published tracks are in the store either way; with the
+// session is not recorded, so that its published tracks are in the store either way; then the
 // talk analysis beside it when sessions are analysed.
 func (lr *liveRoom) startRecording() {
 	s := lr.srv
-	var primary sfu.Sink
 	if !lr.session.Recorded || s.recorder == nil {
-		primary = &trackLog{store: s.store, session: lr.session.ID, start: lr.start}
+		lr.room.SetSink(recordingSink, &trackLog{store: s.store, session: lr.session.ID, start: lr.start})
 	} else if rec, err := s.recorder.StartRecording(lr.session.ID, lr.start); err != nil {
 		lr.log.Error("recording failed to start; the call goes on unrecorded", "err", err)
 		lr.recState, lr.recReason = "failed", "could not start: "+err.Error()
 	} else {
-		lr.rec, primary = rec, rec
+		lr.rec = rec
 		lr.recState = "on"
+		lr.room.SetSink(recordingSink, rec)
 	}
 	lr.startAnalysis()
-	switch {
-	case lr.analysis != nil:
-		lr.tee = newTeeSink(primary, lr.analysis, lr.log)
-		lr.room.SetSink(lr.tee)
-	case primary != nil:
-		lr.room.SetSink(primary)
-	}
 }
 
 // recording reports the recording state for a welcome.
@@ -74,11 +74,7 @@ func (lr *liveRoom) recordingFailed(err error) {
 	lr.mu.Unlock()
 	lr.log.Error("recording stopped; the call goes on", "err", err)
 	lr.srv.metrics.recordingFailures.Inc()
-	if lr.tee != nil {
-		lr.tee.stopPrimary() // the talk analysis goes on
-	} else {
-		lr.room.SetSink(nil)
-	}
+	lr.room.SetSink(recordingSink, nil) // closes the recording's spans; the analysis goes on
 	msg := proto.Recording{Type: proto.TypeRecording, State: "failed", Reason: err.Error()}
 	for _, m := range members {
 		m.emit(msg)

@@ -18,11 +18,11 @@ type liveRoom struct {
 	start   time.Time // session time zero: markers and mode changes are offsets from it
 	log     *slog.Logger
 
-	rec Recording // nil when the session is not recorded; set before the room is shared
-	// analysis is the room's talk analysis and tee the sink that feeds it beside the recording;
-	// both nil when sessions are not analysed, and set before the room is shared.
+	// rec is the session's recording (nil when the session is not recorded) and analysis its
+	// talk analysis (nil when sessions are not analysed); both are the room's sinks, and set
+	// before the room is shared.
+	rec      Recording
 	analysis Analysis
-	tee      *teeSink
 
 	mu        sync.Mutex // guards the following fields
 	byInvite  map[string]*member

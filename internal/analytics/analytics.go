@@ -60,8 +60,8 @@ func (a *Analyzer) Start(sessionID string, start time.Time) *Session {
 	return &Session{a: a, id: sessionID, start: start, log: a.log.With("session", sessionID)}
 }
 
-// Session is one live room's analysis: give it to the room as its Sink (or as part of one) and
-// call Finish once the room has closed.
+// Session is one live room's analysis: attach it to the room as one of its sinks
+// (sfu.Room.SetSink) and call Finish once the room has closed.
 type Session struct {
 	a     *Analyzer    // immutable
 	id    string       // immutable
