@@ -7,6 +7,8 @@ import (
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+
+	"ringside/internal/rtctest"
 )
 
 // connectDown negotiates d on a real PeerConnection of api to a receiving PeerConnection over
@@ -43,51 +45,11 @@ func connectDown(tb testing.TB, api *API, d *DownTrack, recvAPI *webrtc.API, got
 		tb.Fatal(err)
 	}
 	pion.add(sender, d.rtcpFromPion)
-	// The receiver reads into one buffer, so that a benchmark's allocations are the sender's.
-	recv.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		buf := make([]byte, maxPacket)
-		for {
-			n, _, err := t.Read(buf)
-			if err != nil {
-				return
-			}
-			if got == nil {
-				continue
-			}
-			p := &rtp.Packet{}
-			if p.Unmarshal(buf[:n]) == nil {
-				got(p)
-			}
-		}
-	})
-	if _, err := recv.AddTransceiverFromKind(d.Kind(), webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		tb.Fatal(err)
-	}
-	signal := func(from, to *webrtc.PeerConnection, offer bool) {
-		var sd webrtc.SessionDescription
-		if offer {
-			sd, err = from.CreateOffer(nil)
-		} else {
-			sd, err = from.CreateAnswer(nil)
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		gathered := webrtc.GatheringCompletePromise(from)
-		if err := from.SetLocalDescription(sd); err != nil {
-			tb.Fatal(err)
-		}
-		<-gathered
-		if err := to.SetRemoteDescription(*from.LocalDescription()); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	signal(recv, send, true)
-	signal(send, recv, false)
+	rtctest.Receive(tb, send, recv, d.Kind(), got)
 	deadline := time.Now().Add(10 * time.Second)
-	for send.ConnectionState() != webrtc.PeerConnectionStateConnected || d.bind.Load() == nil {
+	for d.bind.Load() == nil {
 		if time.Now().After(deadline) {
-			tb.Fatalf("down connection not up: %s", send.ConnectionState())
+			tb.Fatal("down-track not bound")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

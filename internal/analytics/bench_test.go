@@ -7,6 +7,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"ringside/internal/rtctest"
 	"ringside/sfu"
 )
 
@@ -104,7 +105,6 @@ func connectedAudioTrack(b *testing.B) *webrtc.TrackLocalStaticRTP {
 		b.Fatal(err)
 	}
 	send, err := api.NewDown() // as the SFU's down connections send
-
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -131,44 +131,6 @@ func connectedAudioTrack(b *testing.B) *webrtc.TrackLocalStaticRTP {
 			}
 		}
 	}()
-	recv.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		buf := make([]byte, 1500)
-		for {
-			if _, _, err := t.Read(buf); err != nil {
-				return
-			}
-		}
-	})
-	if _, err := recv.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio,
-		webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
-		b.Fatal(err)
-	}
-	signal := func(from, to *webrtc.PeerConnection, offer bool) {
-		var sd webrtc.SessionDescription
-		if offer {
-			sd, err = from.CreateOffer(nil)
-		} else {
-			sd, err = from.CreateAnswer(nil)
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		gathered := webrtc.GatheringCompletePromise(from)
-		if err := from.SetLocalDescription(sd); err != nil {
-			b.Fatal(err)
-		}
-		<-gathered
-		if err := to.SetRemoteDescription(*from.LocalDescription()); err != nil {
-			b.Fatal(err)
-		}
-	}
-	signal(recv, send, true)
-	signal(send, recv, false)
-	for deadline := time.Now().Add(10 * time.Second); send.ConnectionState() != webrtc.PeerConnectionStateConnected; {
-		if time.Now().After(deadline) {
-			b.Fatalf("connection not up: %s", send.ConnectionState())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	rtctest.Receive(b, send, recv, webrtc.RTPCodecTypeAudio, nil)
 	return track
 }
