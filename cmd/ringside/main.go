@@ -47,6 +47,7 @@ const serveGCPercent = 10
 const envAdminToken = "RINGSIDE_ADMIN_TOKEN"
 
 func main() {
+	reexecForMedia(os.Args[1:])
 	os.Exit(run(os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr, lookup: os.LookupEnv}))
 }
 
