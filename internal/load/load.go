@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -280,17 +281,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if r.probe.enabled() {
 		s0, _ = r.probe.sample(ctx)
 	}
+	self0, _ := procCPU(os.Getpid())
 	r.meter.startWindow()
 	windowStart := time.Now()
 	sleepErr := sleep(ctx, cfg.Duration)
 	r.meter.stopWindow()
 	window := time.Since(windowStart)
 	after := r.counts()
+	self1, _ := procCPU(os.Getpid())
 	if r.probe.enabled() {
 		s1, _ = r.probe.sample(context.WithoutCancel(ctx))
 	}
 	res.fill(r, before, after, window)
 	res.fillServer(baseline, s0, s1, before, after)
+	res.fillGenerator(self0, self1, window)
 	res.JoinToMedia = r.joinToMedia()
 	return res, sleepErr
 }

@@ -70,6 +70,11 @@ func TestRunAgainstServer(t *testing.T) {
 	if s == nil || s.CPUSeconds <= 0 || s.MicrosPerForwarded <= 0 || s.RSSMiB <= 0 {
 		t.Errorf("server figures %+v", s)
 	}
+	if g := res.Generator; g == nil || g.CPUSeconds <= 0 || g.CPUPercent <= 0 || g.MicrosPerReceivedPacket <= 0 {
+		t.Errorf("generator figures %+v", g)
+	} else if !strings.Contains(res.String(), "load generator cpu") {
+		t.Errorf("the text result has no generator line:\n%s", res)
+	}
 	if !strings.Contains(progress.String(), "joined 6/6") {
 		t.Errorf("progress lines:\n%s", progress.String())
 	}

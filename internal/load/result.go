@@ -51,6 +51,19 @@ type Result struct {
 	ProtocolErrors int `json:"protocolErrors"`
 
 	Server *ServerResult `json:"server,omitempty"`
+	// Generator is this load generator's own CPU over the window: it shares the machine with
+	// a server on it, so the two figures are read side by side.
+	Generator *GeneratorResult `json:"generator,omitempty"`
+}
+
+// GeneratorResult is the load generator's own share of the machine.
+type GeneratorResult struct {
+	CPUSeconds float64 `json:"cpuSeconds"`
+	// CPUPercent is of one core, over the window.
+	CPUPercent float64 `json:"cpuPercent"`
+	// MicrosPerReceivedPacket is its CPU per packet its clients received: they receive every
+	// forwarded packet through Pion's whole stack, and send what the server forwards.
+	MicrosPerReceivedPacket float64 `json:"microsPerReceivedPacket"`
 }
 
 // Quantiles are percentiles of a duration, in milliseconds.
@@ -110,6 +123,18 @@ func (res *Result) fill(r *run, before, after counts, window time.Duration) {
 			res.ProtocolErrors += len(m.c.Errors()) + len(m.c.Failures())
 		}
 	}
+}
+
+func (res *Result) fillGenerator(cpu0, cpu1 time.Duration, window time.Duration) {
+	if cpu1 <= 0 || window <= 0 {
+		return
+	}
+	g := &GeneratorResult{CPUSeconds: (cpu1 - cpu0).Seconds()}
+	g.CPUPercent = 100 * g.CPUSeconds / window.Seconds()
+	if res.PacketsReceived > 0 {
+		g.MicrosPerReceivedPacket = g.CPUSeconds * 1e6 / float64(res.PacketsReceived)
+	}
+	res.Generator = g
 }
 
 func (res *Result) fillServer(baseline, s0, s1 serverSample, before, after counts) {
@@ -178,6 +203,10 @@ func (res *Result) WriteText(w io.Writer) error {
 			p("server rss\t%.1fMiB (%.1fMiB before the run; %.3fMiB per participant)",
 				s.RSSMiB, s.BaselineRSSMiB, s.RSSPerParticipantMiB)
 		}
+	}
+	if g := res.Generator; g != nil {
+		p("load generator cpu\t%.2fs (%.0f%% of a core; %.2fµs per packet received), beside the server",
+			g.CPUSeconds, g.CPUPercent, g.MicrosPerReceivedPacket)
 	}
 	return tw.Flush()
 }

@@ -274,8 +274,8 @@ func (rep report) write() error {
 	p("")
 	p("Levels run more than once show their median run by CPU per forwarded packet.")
 	p("")
-	p("| rooms | runs | participants | receivers per packet | forwarded pkt/s | server CPU | µs per forwarded packet | floor µs | ratio | RSS per participant |")
-	p("|---|---|---|---|---|---|---|---|---|---|")
+	p("| rooms | runs | participants | receivers per packet | forwarded pkt/s | server CPU | load generator CPU | µs per forwarded packet | floor µs | ratio | RSS per participant |")
+	p("|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, l := range levels {
 		r := l.res
 		s := r.Server
@@ -286,8 +286,12 @@ func (rep report) write() error {
 		if haveFloor && floorUS > 0 {
 			ratio = fmt.Sprintf("%.1f×", s.MicrosPerForwarded/floorUS)
 		}
-		p("| %d | %d | %d | %.2f | %.0f | %.0f%% | %.1f | %.1f | %s | %.2f MiB |", l.rooms, l.runs, r.Joined,
-			r.ReceiversPerPacket, s.ForwardedPackets/max(r.WindowSeconds, 1e-9), s.CPUPercent,
+		gen := "—"
+		if g := r.Generator; g != nil {
+			gen = fmt.Sprintf("%.0f%%", g.CPUPercent)
+		}
+		p("| %d | %d | %d | %.2f | %.0f | %.0f%% | %s | %.1f | %.1f | %s | %.2f MiB |", l.rooms, l.runs, r.Joined,
+			r.ReceiversPerPacket, s.ForwardedPackets/max(r.WindowSeconds, 1e-9), s.CPUPercent, gen,
 			s.MicrosPerForwarded, floorUS, ratio, s.RSSPerParticipantMiB)
 	}
 	p("")

@@ -30,8 +30,9 @@ PASS
 	for rooms, loss := range map[int]float64{20: 0, 80: 3} {
 		res := load.Result{Rooms: rooms, CoachesAsked: 2, CoachesPerRoom: 1, Expected: rooms * 3, Joined: rooms * 3,
 			WindowSeconds: 20, PacketsSent: 1000, PacketsReceived: 2000, LossPercent: loss, ReceiversPerPacket: 2,
-			Latency: load.Quantiles{Samples: 2000, P50: 0.5, P95: 1, P99: 2},
-			Server:  &load.ServerResult{CPUSeconds: 1, CPUPercent: 5, ForwardedPackets: 2000, MicrosPerForwarded: 15, RSSPerParticipantMiB: 0.4}}
+			Latency:   load.Quantiles{Samples: 2000, P50: 0.5, P95: 1, P99: 2},
+			Server:    &load.ServerResult{CPUSeconds: 1, CPUPercent: 5, ForwardedPackets: 2000, MicrosPerForwarded: 15, RSSPerParticipantMiB: 0.4},
+			Generator: &load.GeneratorResult{CPUSeconds: 2, CPUPercent: 10, MicrosPerReceivedPacket: 1000}}
 		b, err := json.Marshal(res)
 		if err != nil {
 			t.Fatal(err)
@@ -66,7 +67,7 @@ BenchmarkRecordingCost-2   	       3	         0 ns/op	      4100 cpu-ms-recorded
 	}
 	doc := string(b)
 	for _, want := range []string{
-		"| 20 | 1 | 60 | 2.00 | 100 | 5% | 15.0 | 5.0 | 3.0× | 0.40 MiB |",
+		"| 20 | 1 | 60 | 2.00 | 100 | 5% | 10% | 15.0 | 5.0 | 3.0× | 0.40 MiB |",
 		"Largest level held (< 1 % loss, every join succeeded): 20 rooms.",
 		"| 80 | 1 | 1 | 240 | 0 | 20 s |",
 		"**no** |",
