@@ -117,20 +117,7 @@ func BenchmarkFloorEncrypt(b *testing.B) {
 
 // BenchmarkFloorSend is the UDP part of the floor alone.
 func BenchmarkFloorSend(b *testing.B) {
-	dst := udpSink(b)
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close()
-	datagram := make([]byte, 12+floorPayload+16)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(datagram)))
-	for b.Loop() {
-		if _, err := conn.WriteToUDPAddrPort(datagram, dst); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchmarkSend(b, netip.MustParseAddr("127.0.0.1"))
 }
 
 // BenchmarkFloorSendInterface is BenchmarkFloorSend to this machine's first IPv4 interface
@@ -142,6 +129,11 @@ func BenchmarkFloorSendInterface(b *testing.B) {
 	if !ok {
 		b.Skip("this machine has no IPv4 address besides loopback")
 	}
+	benchmarkSend(b, ip)
+}
+
+// benchmarkSend sends an SRTP-sized datagram from ip to a drained socket on ip.
+func benchmarkSend(b *testing.B, ip netip.Addr) {
 	dst := udpSinkAt(b, ip)
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip.AsSlice()})
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"ringside/internal/app/apptest"
 	"ringside/internal/client"
 	"ringside/internal/proto"
+	"ringside/internal/rtctest"
 	"ringside/sfu"
 )
 
@@ -378,17 +379,8 @@ func TestMediaNetTracksEphemeralSockets(t *testing.T) {
 	if _, err := pc.AddTransceiverFromKind(audio); err != nil {
 		t.Fatal(err)
 	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
 	var socks []netip.AddrPort
-	for _, line := range strings.Split(pc.LocalDescription().SDP, "\r\n") {
+	for _, line := range strings.Split(rtctest.Describe(t, pc, true).SDP, "\r\n") {
 		f := strings.Fields(line)
 		if !strings.HasPrefix(line, "a=candidate:") || len(f) < 8 || !strings.EqualFold(f[2], "udp") || f[7] != "host" {
 			continue

@@ -14,6 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"ringside/internal/app/apptest"
+	"ringside/internal/rtctest"
 )
 
 // TestRunAgainstServer runs the generator for a few seconds against a whole server in the
@@ -223,17 +224,8 @@ func TestLoopbackGathersOnlyLoopback(t *testing.T) {
 		if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio); err != nil {
 			t.Fatal(err)
 		}
-		offer, err := pc.CreateOffer(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		gathered := webrtc.GatheringCompletePromise(pc)
-		if err := pc.SetLocalDescription(offer); err != nil {
-			t.Fatal(err)
-		}
-		<-gathered
 		var addrs []string
-		for _, line := range strings.Split(pc.LocalDescription().SDP, "\n") {
+		for _, line := range strings.Split(rtctest.Describe(t, pc, true).SDP, "\n") {
 			if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[0], "a=candidate:") {
 				addrs = append(addrs, f[4])
 			}

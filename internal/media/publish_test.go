@@ -11,6 +11,8 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
+
+	"ringside/internal/rtctest"
 )
 
 // TestPublishOverPeerConnection publishes both fixtures over a real pair of PeerConnections on
@@ -196,28 +198,10 @@ func signalPair(t *testing.T, offerer, answerer *webrtc.PeerConnection) {
 	}
 	c1, c2 := connected(offerer), connected(answerer)
 
-	offer, err := offerer.CreateOffer(nil)
-	if err != nil {
+	if err := answerer.SetRemoteDescription(rtctest.Describe(t, offerer, true)); err != nil {
 		t.Fatal(err)
 	}
-	gathered := webrtc.GatheringCompletePromise(offerer)
-	if err := offerer.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	if err := answerer.SetRemoteDescription(*offerer.LocalDescription()); err != nil {
-		t.Fatal(err)
-	}
-	answer, err := answerer.CreateAnswer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered = webrtc.GatheringCompletePromise(answerer)
-	if err := answerer.SetLocalDescription(answer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	if err := offerer.SetRemoteDescription(*answerer.LocalDescription()); err != nil {
+	if err := offerer.SetRemoteDescription(rtctest.Describe(t, answerer, false)); err != nil {
 		t.Fatal(err)
 	}
 	for _, ch := range []<-chan struct{}{c1, c2} {

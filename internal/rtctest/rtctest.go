@@ -60,22 +60,29 @@ func Receive(tb testing.TB, send, recv *webrtc.PeerConnection, kind webrtc.RTPCo
 // description to to.
 func signal(tb testing.TB, from, to *webrtc.PeerConnection, offer bool) {
 	tb.Helper()
+	if err := to.SetRemoteDescription(Describe(tb, from, offer)); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// Describe has pc make an offer (or an answer), sets it as its local description, waits for
+// its candidates and returns the description with them.
+func Describe(tb testing.TB, pc *webrtc.PeerConnection, offer bool) webrtc.SessionDescription {
+	tb.Helper()
 	var sd webrtc.SessionDescription
 	var err error
 	if offer {
-		sd, err = from.CreateOffer(nil)
+		sd, err = pc.CreateOffer(nil)
 	} else {
-		sd, err = from.CreateAnswer(nil)
+		sd, err = pc.CreateAnswer(nil)
 	}
 	if err != nil {
 		tb.Fatal(err)
 	}
-	gathered := webrtc.GatheringCompletePromise(from)
-	if err := from.SetLocalDescription(sd); err != nil {
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(sd); err != nil {
 		tb.Fatal(err)
 	}
 	<-gathered
-	if err := to.SetRemoteDescription(*from.LocalDescription()); err != nil {
-		tb.Fatal(err)
-	}
+	return *pc.LocalDescription()
 }
