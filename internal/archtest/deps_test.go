@@ -60,3 +60,20 @@ func TestImportDirections(t *testing.T) {
 		}
 	}
 }
+
+// testSupport are packages made for tests: the shipped binary must not carry them.
+var testSupport = []string{"ringside/internal/app/apptest", "ringside/internal/rtctest"}
+
+// TestTestSupportStaysOutOfTheBinary checks that no package of `ringside` depends on a
+// test-support package (only _test.go files may import them).
+func TestTestSupportStaysOutOfTheBinary(t *testing.T) {
+	deps := list(t, "-deps", "ringside/cmd/ringside")
+	if !slices.Contains(deps, "ringside/sfu") {
+		t.Fatalf("go list -deps ringside/cmd/ringside lists no ringside/sfu: %v", deps)
+	}
+	for _, p := range testSupport {
+		if slices.Contains(deps, p) {
+			t.Errorf("the ringside binary depends on the test-support package %s", p)
+		}
+	}
+}
