@@ -406,7 +406,7 @@ func (rep report) write() error {
 
 // featureWhat says what each feature-cost benchmark measures.
 var featureWhat = map[string]string{
-	"RecordingCost":  "the same call through one `ringside serve` process, recorded and not: server CPU per session",
+	"RecordingCost":  "the same 15 s call through one `ringside serve` process, recorded and not: server CPU while it runs, and what finalizing a recording adds when the session ends",
 	"AnalyticsShare": "talk analytics of one audio packet against forwarding it to one receiver over a real PeerConnection (target: under 2 %)",
 }
 
