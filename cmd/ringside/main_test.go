@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"flag"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -128,5 +130,25 @@ func TestSessionCreate(t *testing.T) {
 	e, _, stderr = testEnv(map[string]string{"RINGSIDE_ADMIN_TOKEN": "wrong-token-wrong-token"})
 	if code := run([]string{"session", "create", "--title", "x", "--url", srv.URL}, e); code != 1 || !strings.Contains(stderr.String(), "unauthorized") {
 		t.Errorf("wrong token: code %d, stderr %s", code, stderr)
+	}
+}
+
+// TestLoadHelpDocumentsEveryFlag: every flag load.go defines appears, with its help, in
+// `ringside load --help` (the flags are read from the source, so a new one is covered too).
+func TestLoadHelpDocumentsEveryFlag(t *testing.T) {
+	src, err := os.ReadFile("load.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := regexp.MustCompile(`fs\.\w+\((?:&[\w.]+, )?"([a-z-]+)"`).FindAllStringSubmatch(string(src), -1)
+	if len(flags) < 20 {
+		t.Fatalf("found %d flags in load.go, want the 20 or more it defines", len(flags))
+	}
+	e, _, stderr := testEnv(nil)
+	run([]string{"load", "--help"}, e)
+	for _, f := range flags {
+		if !strings.Contains(stderr.String(), "  -"+f[1]+" ") && !strings.Contains(stderr.String(), "  -"+f[1]+"\n") {
+			t.Errorf("load --help lacks --%s:\n%s", f[1], stderr.String())
+		}
 	}
 }
