@@ -332,25 +332,6 @@ func TestDetachRacesWrites(t *testing.T) {
 	}
 }
 
-// TestForwardToSinksAllocatesNothing: the fan-out with two sinks' writers beside the
-// down-tracks allocates nothing per packet.
-func TestForwardToSinksAllocatesNothing(t *testing.T) {
-	up := testUpTrack(webrtc.RTPCodecTypeVideo)
-	for i := range 3 {
-		boundDown(up, ParticipantID(rune('a'+i)), uint32(i+1), 96)
-	}
-	up.addSink(&spanWriter{})
-	up.addSink(&spanWriter{})
-	pkt := vp8Packet(1, 0, true)
-	allocs := testing.AllocsPerRun(1000, func() {
-		pkt.SequenceNumber++
-		up.forward(pkt)
-	})
-	if allocs != 0 {
-		t.Errorf("forwarding to down-tracks and sinks allocates %.1f times per packet", allocs)
-	}
-}
-
 // TestRemoveSinkTakesOneWriter: equal writers of two spans on one track are removed one by one.
 func TestRemoveSinkTakesOneWriter(t *testing.T) {
 	up := testUpTrack(webrtc.RTPCodecTypeAudio)
