@@ -75,7 +75,7 @@ type Session struct {
 
 // StartTrack implements sfu.Sink. The rep's and the partner's audio with negotiated audio
 // levels is analysed; any other track (video, a coach's audio, a publisher that sends no
-// levels) gets a writer that ignores it.
+// levels) is declined (a nil writer), so it costs nothing per packet.
 func (s *Session) StartTrack(info sfu.TrackInfo) (sfu.TrackWriter, error) {
 	var side Side
 	switch info.Role {
@@ -85,7 +85,7 @@ func (s *Session) StartTrack(info sfu.TrackInfo) (sfu.TrackWriter, error) {
 		side = Partner
 	}
 	if side == Nobody || info.Kind != webrtc.RTPCodecTypeAudio || info.AudioLevelExtension == 0 || info.Whisper {
-		return ignored{}, nil
+		return nil, nil // declined: the track stays out of the fan-out to the analysis
 	}
 	sp := &span{
 		side:  side,
@@ -96,7 +96,7 @@ func (s *Session) StartTrack(info sfu.TrackInfo) (sfu.TrackWriter, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.finished {
-		return ignored{}, nil
+		return nil, nil
 	}
 	s.spans = append(s.spans, sp)
 	return sp, nil

@@ -156,7 +156,7 @@ func TestSessionTracksAnalysed(t *testing.T) {
 	noLevels := audioInfo(sfu.RolePartner)
 	noLevels.AudioLevelExtension = 0
 	for _, info := range []sfu.TrackInfo{video, coach, whisper, noLevels} {
-		if w := mustStart(t, s, info); w != (ignored{}) {
+		if w, err := s.StartTrack(info); w != nil || err != nil {
 			t.Errorf("%s %s (extension %d) is analysed", info.Role, info.Kind, info.AudioLevelExtension)
 		}
 	}
@@ -171,7 +171,7 @@ func TestSessionTracksAnalysed(t *testing.T) {
 	if len(st.rows) != 0 {
 		t.Fatalf("stored %+v for a session without levels", st.rows)
 	}
-	if w := mustStart(t, s, audioInfo(sfu.RoleRep)); w != (ignored{}) {
+	if w, err := s.StartTrack(audioInfo(sfu.RoleRep)); w != nil || err != nil {
 		t.Error("a track started after Finish is analysed")
 	}
 }

@@ -56,10 +56,3 @@ func (s *span) finish() (iv []Interval, levelled uint64, lastMs int64) {
 	s.ended = true
 	return slices.Clone(s.d.done), s.d.levelled, s.d.lastMs
 }
-
-// ignored is the writer of a track that is not analysed.
-type ignored struct{}
-
-func (ignored) WriteRTP(*rtp.Packet, time.Time)        {}
-func (ignored) SenderReport(uint64, uint32, time.Time) {}
-func (ignored) Close()                                 {}
