@@ -2,6 +2,7 @@ package sfu
 
 import (
 	"testing"
+	"time"
 
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -56,12 +57,12 @@ func TestDownTrackRewritesAndGates(t *testing.T) {
 	up := testUpTrack(webrtc.RTPCodecTypeVideo)
 	d, w := boundDown(up, "r1", 0xabcdef, 96)
 
-	up.forward(vp8Packet(10, 900, false))
+	up.forward(vp8Packet(10, 900, false), time.Now())
 	if w.n != 0 || d.Stats().Dropped != 1 {
 		t.Fatalf("a video down-track must wait for a keyframe: writes=%d stats=%+v", w.n, d.Stats())
 	}
-	up.forward(vp8Packet(11, 1800, true))
-	up.forward(vp8Packet(12, 2700, false))
+	up.forward(vp8Packet(11, 1800, true), time.Now())
+	up.forward(vp8Packet(12, 2700, false), time.Now())
 	if w.n != 2 {
 		t.Fatalf("writes after keyframe = %d, want 2", w.n)
 	}
@@ -76,7 +77,7 @@ func TestDownTrackRewritesAndGates(t *testing.T) {
 	}
 
 	up.removeDown(d)
-	up.forward(vp8Packet(13, 3600, true))
+	up.forward(vp8Packet(13, 3600, true), time.Now())
 	if w.n != 2 {
 		t.Errorf("a removed down-track still receives packets")
 	}
@@ -86,7 +87,7 @@ func TestDownTrackUnboundDropsSilently(t *testing.T) {
 	up := testUpTrack(webrtc.RTPCodecTypeAudio)
 	d := newDownTrack(up, "r1", true)
 	up.addDown(d)
-	up.forward(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: 1}, Payload: []byte{1, 2, 3}})
+	up.forward(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: 1}, Payload: []byte{1, 2, 3}}, time.Now())
 	if s := d.Stats(); s.Packets != 0 {
 		t.Errorf("unbound down-track wrote: %+v", s)
 	}
@@ -127,10 +128,10 @@ func TestForwardAllocatesNothing(t *testing.T) {
 		for range sinks {
 			up.addSink(&spanWriter{})
 		}
-		pkt := vp8Packet(1, 0, true)
+		pkt, now := vp8Packet(1, 0, true), time.Now()
 		allocs := testing.AllocsPerRun(1000, func() {
 			pkt.SequenceNumber++
-			up.forward(pkt)
+			up.forward(pkt, now)
 		})
 		if allocs != 0 {
 			t.Errorf("forwarding to 3 down-tracks and %d sinks allocates %.1f times per packet", sinks, allocs)
@@ -146,12 +147,12 @@ func BenchmarkForward(b *testing.B) {
 	for i := range 3 {
 		boundDown(up, ParticipantID(rune('a'+i)), uint32(i+1), 96)
 	}
-	pkt := vp8Packet(1, 0, true)
+	pkt, now := vp8Packet(1, 0, true), time.Now()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(pkt.Payload)))
 	for b.Loop() {
 		pkt.SequenceNumber++
-		up.forward(pkt)
+		up.forward(pkt, now)
 	}
 }
 
@@ -166,12 +167,13 @@ func BenchmarkReadPath(b *testing.B) {
 		b.Fatal(err)
 	}
 	var pkt rtp.Packet
+	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := pkt.Unmarshal(raw); err != nil {
 			b.Fatal(err)
 		}
-		up.forward(&pkt)
+		up.forward(&pkt, now)
 	}
 }
 
@@ -188,7 +190,7 @@ func TestNACKHistory(t *testing.T) {
 		}
 		p := vp8Packet(seq, uint32(seq)*10, true)
 		p.Payload = p.Payload[:int(seq)%300+10] // each packet its own length
-		up.forward(p)
+		up.forward(p, time.Now())
 	}
 	written := w.n
 	for _, c := range []struct {

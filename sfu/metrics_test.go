@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -27,10 +28,10 @@ func TestMetricsCountLiveAndEndedTracks(t *testing.T) {
 	m.started(video)
 	d1, _ := boundDown(video, "r1", 1, 96)
 	d2, _ := boundDown(video, "r2", 2, 96)
-	video.forward(vp8Packet(1, 0, false)) // both wait for a keyframe
+	video.forward(vp8Packet(1, 0, false), time.Now()) // both wait for a keyframe
 	for seq := uint16(2); seq <= 4; seq++ {
 		video.packets.Add(1)
-		video.forward(vp8Packet(seq, 0, true))
+		video.forward(vp8Packet(seq, 0, true), time.Now())
 	}
 	d2.handleRTCP([]rtcp.Packet{&rtcp.TransportLayerNack{}, &rtcp.TransportLayerNack{}})
 
@@ -40,7 +41,7 @@ func TestMetricsCountLiveAndEndedTracks(t *testing.T) {
 	bad := newDownTrack(audio, "r1", true)
 	bad.bind.Store(&binding{ssrc: 9, pt: 111, write: &failingWriter{}})
 	audio.addDown(bad)
-	audio.forward(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: 1}, Payload: []byte{1, 2, 3}})
+	audio.forward(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: 1}, Payload: []byte{1, 2, 3}}, time.Now())
 
 	want := func(stage string, expect map[string]float64) {
 		t.Helper()
@@ -68,7 +69,7 @@ func TestMetricsCountLiveAndEndedTracks(t *testing.T) {
 
 	// A removed down-track's counts stay in the totals; so do an ended up-track's.
 	video.removeDown(d1)
-	video.forward(vp8Packet(5, 0, false))
+	video.forward(vp8Packet(5, 0, false), time.Now())
 	m.stopped(audio)
 	want("after removal and end", map[string]float64{
 		`ringside_packets_dropped_total{kind="audio",reason="write_error"}`:   1,

@@ -48,7 +48,7 @@ func TestNACKRetransmitsTheOriginalPacket(t *testing.T) {
 	for seq := uint16(1000); seq < 1000+sent; seq++ {
 		pkt := vp8Packet(seq, uint32(seq)*3000, seq == 1000)
 		pkt.Payload = payloadOf(seq)
-		up.forward(pkt)
+		up.forward(pkt, time.Now())
 		time.Sleep(200 * time.Microsecond) // paced, so the receiver's socket keeps up
 	}
 	waitFor(t, func() bool {

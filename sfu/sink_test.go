@@ -141,7 +141,7 @@ func (r *sinkRoom) publishTracks(p *Participant) {
 func (r *sinkRoom) forwardAll() {
 	for _, tracks := range r.tracks {
 		for _, t := range tracks {
-			t.forward(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: 1}, Payload: []byte{1}})
+			t.forward(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: 1}, Payload: []byte{1}}, time.Now())
 			t.senderReport(&rtcp.SenderReport{SSRC: t.ssrc}, time.Now())
 		}
 	}
@@ -313,7 +313,7 @@ func TestDetachRacesWrites(t *testing.T) {
 				p := &rtp.Packet{Header: rtp.Header{Version: 2}, Payload: []byte{1}}
 				for i := range 2000 {
 					p.SequenceNumber = uint16(i)
-					tr.forward(p)
+					tr.forward(p, time.Now())
 				}
 			})
 		}
@@ -339,7 +339,7 @@ func TestRemoveSinkTakesOneWriter(t *testing.T) {
 	up.addSink(w)
 	up.addSink(w)
 	up.removeSink(w)
-	up.forward(&rtp.Packet{})
+	up.forward(&rtp.Packet{}, time.Now())
 	if n := w.packets.Load(); n != 1 {
 		t.Errorf("after removing one of two equal writers, it got %d packets, want 1", n)
 	}

@@ -344,19 +344,19 @@ func (t *UpTrack) accept(raw []byte) {
 	if t.fb != nil {
 		t.fb.packet(&t.pkt, now)
 	}
-	t.forward(&t.pkt)
+	t.forward(&t.pkt, now)
 }
 
 // clock is the RTP timestamp of the last packet read and when it was read (0: none yet).
 func (t *UpTrack) clock() (uint32, int64) { return t.lastTS.Load(), t.lastAt.Load() }
 
-func (t *UpTrack) forward(pkt *rtp.Packet) {
+// forward hands pkt, read at now, to the down-tracks and the sinks.
+func (t *UpTrack) forward(pkt *rtp.Packet, now time.Time) {
 	o := t.out.Load()
 	for _, d := range o.downs {
 		d.WriteRTP(pkt)
 	}
 	if len(o.sinks) > 0 {
-		now := time.Now()
 		for _, s := range o.sinks {
 			s.WriteRTP(pkt, now)
 		}

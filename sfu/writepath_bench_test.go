@@ -89,14 +89,14 @@ func benchmarkWritePath(b *testing.B, cfg Config) {
 		connectDown(b, api, d, nil, nil)
 		up.addDown(d)
 	}
-	pkt := vp8Packet(1, 0, true)
+	pkt, now := vp8Packet(1, 0, true), time.Now()
 	pkt.Payload = pkt.Payload[:floorPayload]
 	b.ReportAllocs()
 	b.SetBytes(receivers * floorPayload)
 	for b.Loop() {
 		pkt.SequenceNumber++
 		pkt.Timestamp += 3000
-		up.forward(pkt)
+		up.forward(pkt, now)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/receivers, "ns/forward")
 	for _, d := range up.out.Load().downs {
