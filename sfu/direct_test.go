@@ -334,3 +334,16 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// running is how many readers have a goroutine.
+func (g *pionRTCP) running() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n := 0
+	for r := range g.readers {
+		if r.running {
+			n++
+		}
+	}
+	return n
+}

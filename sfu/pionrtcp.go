@@ -83,19 +83,6 @@ func (g *pionRTCP) setDirect(direct bool) {
 	}
 }
 
-// running is how many readers have a goroutine.
-func (g *pionRTCP) running() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	n := 0
-	for r := range g.readers {
-		if r.running {
-			n++
-		}
-	}
-	return n
-}
-
 func (g *pionRTCP) startLocked(r *rtcpReader) {
 	_ = r.src.SetReadDeadline(time.Time{})
 	r.running = true
