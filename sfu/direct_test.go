@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"maps"
+	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -346,4 +347,78 @@ func (g *pionRTCP) running() int {
 		}
 	}
 	return n
+}
+
+// TestPionFallbackAfterRollover: when a down connection's direct path goes, its tracks go on
+// through Pion, unless the direct sender has rolled a track's sequence numbers over: Pion's
+// SRTP context, which saw none of those packets, would encrypt under a stale rollover count,
+// reusing the nonces of packets already sent. Such a track's packets are dropped instead.
+func TestPionFallbackAfterRollover(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		first uint16
+		pion  bool // packets after the fallback go out through Pion
+	}{
+		{"no rollover", 1000, true},
+		{"after a rollover", 65500, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			media, err := ListenMedia(Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = media.Close() })
+			api, err := NewAPI(Config{IncludeLoopback: true, Media: media})
+			if err != nil {
+				t.Fatal(err)
+			}
+			up := testUpTrack(webrtc.RTPCodecTypeVideo)
+			up.codec = VP8Codec.RTPCodecCapability
+			up.lastPLI.Store(math.MaxInt64) // this track has no publisher to ask for keyframes
+			d := newDownTrack(up, "r1", true)
+			var mu sync.Mutex
+			got := map[uint16]bool{}
+			connectDown(t, api, d, nil, func(p *rtp.Packet) {
+				mu.Lock()
+				got[p.SequenceNumber] = true
+				mu.Unlock()
+			})
+			up.addDown(d)
+			waitFor(t, d.sender.on.Load)
+			arrived := func(seq uint16) bool {
+				mu.Lock()
+				defer mu.Unlock()
+				return got[seq]
+			}
+			send := func(from, n uint16) {
+				for seq := from; seq != from+n; seq++ {
+					up.forward(vp8Packet(seq, uint32(seq)*3000, seq == c.first), time.Now())
+					time.Sleep(200 * time.Microsecond)
+				}
+			}
+
+			send(c.first, 100)
+			waitFor(t, func() bool { return arrived(c.first + 99) })
+			if d.direct.Load() < 100 {
+				t.Fatalf("%d of 100 packets went directly", d.direct.Load())
+			}
+			d.sender.attach(nil) // as a move to an ICE-TCP pair does
+			send(c.first+100, 20)
+			last := c.first + 119
+			if c.pion {
+				waitFor(t, func() bool { return arrived(last) })
+				if n := d.writeErrors.Load(); n != 0 {
+					t.Errorf("%d packets dropped through Pion", n)
+				}
+				return
+			}
+			time.Sleep(300 * time.Millisecond) // time for a packet to arrive if one was sent
+			if n := d.writeErrors.Load(); n != 20 {
+				t.Errorf("%d of the 20 packets after the fallback dropped, want all", n)
+			}
+			if arrived(last) {
+				t.Errorf("packet %d arrived after the fallback", last)
+			}
+		})
+	}
 }

@@ -239,13 +239,18 @@ func (d *DownTrack) maybeReport() {
 	}
 }
 
-// send writes one packet through the direct sender, or through Pion when it cannot.
+// send writes one packet through the direct sender, or through Pion when it cannot, unless
+// the direct sender has already rolled this SSRC's sequence numbers over (see
+// directSender.rolledOver): then the packet is dropped.
 func (d *DownTrack) send(b *binding, h *rtp.Header, payload []byte) (int, error) {
 	if n, err := d.sender.write(h, payload); err != errNotDirect {
 		if err == nil {
 			d.direct.Add(1)
 		}
 		return n, err
+	}
+	if d.sender.rolledOver(b.ssrc) {
+		return 0, errRolledOver
 	}
 	return b.write.WriteRTP(h, payload)
 }

@@ -16,6 +16,9 @@ import (
 // errNotDirect is a write the direct sender cannot take: it goes through Pion.
 var errNotDirect = errors.New("sfu: no direct path")
 
+// errRolledOver is a write neither path may take (see directSender.rolledOver).
+var errRolledOver = errors.New("sfu: the direct path rolled the sequence numbers over; Pion's SRTP context cannot follow")
+
 // directSender writes a down connection's RTP itself: it SRTP-encrypts with the server's keys
 // from the connection's DTLS handshake and sends from the socket of the selected candidate
 // pair to its remote address, which is all the floor does. Through Pion each write also
@@ -121,6 +124,26 @@ func (s *directSender) receive(b []byte) bool {
 func (s *directSender) remoteCtx() *srtp.Context {
 	ctx, _ := s.keys.context(false)
 	return ctx
+}
+
+// rolledOver reports whether the direct sender's SRTP context has counted a rollover of ssrc's
+// sequence numbers. Pion's context for the connection, which saw none of those packets, has
+// not: a packet it sent now would be encrypted under a rollover count the receiver has left
+// behind (so it would not decrypt), and under the counter (nonce) of a packet already sent with
+// another payload, which AES-GCM must never do. So after a fall back to Pion (an ICE restart
+// onto an ICE-TCP pair), a track whose sequence numbers have wrapped (within some 20 minutes of
+// its start, as they start at random) is dropped rather than sent.
+func (s *directSender) rolledOver(ssrc uint32) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil {
+		return false
+	}
+	roc, ok := s.ctx.ROC(ssrc)
+	return ok && roc > 0
 }
 
 // write sends one packet, returning its size, or errNotDirect if it is for Pion to send.
