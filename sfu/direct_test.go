@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"maps"
-	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -372,9 +371,7 @@ func TestPionFallbackAfterRollover(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			up := testUpTrack(webrtc.RTPCodecTypeVideo)
-			up.codec = VP8Codec.RTPCodecCapability
-			up.lastPLI.Store(math.MaxInt64) // this track has no publisher to ask for keyframes
+			up := connectableVideo()
 			d := newDownTrack(up, "r1", true)
 			var mu sync.Mutex
 			got := map[uint16]bool{}

@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -27,6 +28,15 @@ func (w *countingWriter) Write(b []byte) (int, error) { return len(b), nil }
 func testUpTrack(kind webrtc.RTPCodecType) *UpTrack {
 	t := &UpTrack{owner: "pub", trackID: "pub-" + kind.String(), kind: kind}
 	t.out.Store(&fanout{})
+	return t
+}
+
+// connectableVideo is a VP8 up-track to connect real down connections to. It has no publisher
+// to ask for keyframes, which binding a down-track does, so it never asks.
+func connectableVideo() *UpTrack {
+	t := testUpTrack(webrtc.RTPCodecTypeVideo)
+	t.codec = VP8Codec.RTPCodecCapability
+	t.lastPLI.Store(math.MaxInt64)
 	return t
 }
 

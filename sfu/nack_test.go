@@ -3,7 +3,6 @@ package sfu
 import (
 	"bytes"
 	"encoding/binary"
-	"math"
 	"sync"
 	"testing"
 	"time"
@@ -23,9 +22,7 @@ func TestNACKRetransmitsTheOriginalPacket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up := testUpTrack(webrtc.RTPCodecTypeVideo)
-	up.codec = VP8Codec.RTPCodecCapability
-	up.lastPLI.Store(math.MaxInt64) // this track has no publisher to ask for keyframes
+	up := connectableVideo()
 	d := newDownTrack(up, "r1", true)
 
 	var mu sync.Mutex

@@ -1,7 +1,6 @@
 package sfu
 
 import (
-	"math"
 	"testing"
 	"time"
 
@@ -80,9 +79,7 @@ func benchmarkWritePath(b *testing.B, cfg Config) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	up := testUpTrack(webrtc.RTPCodecTypeVideo)
-	up.codec = VP8Codec.RTPCodecCapability
-	up.lastPLI.Store(math.MaxInt64) // binding asks for a keyframe; this track has no publisher
+	up := connectableVideo()
 	const receivers = 3
 	for i := range receivers {
 		d := newDownTrack(up, ParticipantID(rune('a'+i)), true)
